@@ -1,0 +1,29 @@
+"""Builds the MCP server: every tool and resource, bound to an engine resolver."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from mcp.server.mcpserver import MCPServer
+
+from server import __version__
+from tools.mcp_support import EngineResolver
+from tools.people import mcp_tools as people_tools
+
+INSTRUCTIONS = """\
+customerio-mcp is your own Customer.io: a marketing-automation engine whose data (people,
+events, devices) belongs to you alone. Identify people with `identify` (attributes merge;
+null removes one), record what they do with `track` (type page for page views), and send
+many operations at once with `batch`. Read with `get_person`, `list_people` and
+`list_events`. Errors say what was wrong and how to fix it; nothing is stored by a call
+that fails."""
+
+
+def build_server(engine_for: EngineResolver) -> MCPServer[Any]:
+    """An MCP server whose tools act on the engine `engine_for` picks for each request."""
+    server: MCPServer[Any] = MCPServer(
+        name="customerio-mcp", title="Customer.io for agents", version=__version__,
+        instructions=INSTRUCTIONS,
+    )
+    people_tools.register(server, engine_for)
+    return server

@@ -1,0 +1,1 @@
+"""Per-agent SQLite storage: connections, migrations, the store manager, repositories."""

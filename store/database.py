@@ -1,0 +1,121 @@
+"""One agent's SQLite database: a single connection that does all the agent's work.
+
+Every unit of work is a sync function of the sqlite3 connection that runs inside one
+transaction. Large units run on the aiosqlite connection thread in ONE hop. Small
+units (one person's identify or track) run inline on the event loop when the
+connection is idle: a thread hop costs ~100 µs here, several times the unit itself,
+and the unit never waits for a lock inline (busy timeout 0: on SQLITE_BUSY it is
+retried on the thread, which waits up to BUSY_TIMEOUT_S for the other writer).
+All work is submitted from the event loop, so the connection is the agent's single
+writer either way.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Literal, TypeVar
+
+import aiosqlite
+
+from store.migrate import apply_migrations
+
+T = TypeVar("T")
+Synchronous = Literal["OFF", "NORMAL", "FULL", "EXTRA"]
+BUSY_TIMEOUT_S = 5.0
+
+
+def connect_sync(path: Path | str, synchronous: Synchronous = "NORMAL") -> sqlite3.Connection:
+    """Open a connection with the house settings and bring its schema up to date."""
+    conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False, timeout=0)
+    _wait_unlocked(lambda: conn.execute("PRAGMA journal_mode = WAL"))
+    conn.execute(f"PRAGMA synchronous = {synchronous}")
+    conn.execute("PRAGMA foreign_keys = ON")
+    _wait_unlocked(lambda: apply_migrations(conn, time.time()))
+    return conn
+
+
+def _is_busy(exc: sqlite3.OperationalError) -> bool:
+    return getattr(exc, "sqlite_errorcode", None) in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED)
+
+
+def _wait_unlocked(attempt: Callable[[], T]) -> T:
+    """Retry `attempt` while another connection holds the lock, up to BUSY_TIMEOUT_S."""
+    deadline = time.monotonic() + BUSY_TIMEOUT_S
+    pause = 0.001
+    while True:
+        try:
+            return attempt()
+        except sqlite3.OperationalError as exc:
+            if not _is_busy(exc) or time.monotonic() >= deadline:
+                raise
+        time.sleep(pause)
+        pause = min(pause * 2, 0.05)
+
+
+def run_in_transaction(conn: sqlite3.Connection, unit: Callable[[sqlite3.Connection], T],
+                       begin: str) -> T:
+    """BEGIN, run `unit`, COMMIT; ROLLBACK if it raises."""
+    conn.execute(begin)
+    try:
+        result = unit(conn)
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+    conn.execute("COMMIT")
+    return result
+
+
+class AgentDatabase:
+    """The open database of one agent."""
+
+    def __init__(self, path: Path, connection: aiosqlite.Connection) -> None:
+        self.path = path
+        self._connection = connection
+        # Units handed to the connection thread: `_submitted` is written only by the event
+        # loop, `_finished` only by the thread, so the difference is race-free. A cancelled
+        # caller does not stop its unit, which still counts until the thread finishes it.
+        self._submitted = 0
+        self._finished = 0
+
+    @classmethod
+    async def open(cls, path: Path, synchronous: Synchronous = "NORMAL") -> AgentDatabase:
+        """Open (creating and migrating if needed) the database at `path`."""
+        path.parent.mkdir(parents=True, exist_ok=True)
+        connection = aiosqlite.Connection(lambda: connect_sync(path, synchronous), 64)
+        await connection
+        return cls(path, connection)
+
+    async def write(self, unit: Callable[[sqlite3.Connection], T], *, small: bool = False) -> T:
+        """Run `unit` in one write transaction (BEGIN IMMEDIATE ... COMMIT)."""
+        return await self._run(unit, "BEGIN IMMEDIATE", small)
+
+    async def read(self, unit: Callable[[sqlite3.Connection], T], *, small: bool = False) -> T:
+        """Run `unit` in one read transaction: a consistent snapshot."""
+        return await self._run(unit, "BEGIN", small)
+
+    async def _run(self, unit: Callable[[sqlite3.Connection], T], begin: str, small: bool) -> T:
+        connection = self._connection
+        if small and self._submitted == self._finished:
+            try:
+                return run_in_transaction(connection._conn, unit, begin)
+            except sqlite3.OperationalError as exc:
+                if not _is_busy(exc):
+                    raise
+
+        def on_thread() -> T:
+            try:
+                return _wait_unlocked(lambda: run_in_transaction(connection._conn, unit, begin))
+            finally:
+                self._finished += 1
+
+        self._submitted += 1
+        # aiosqlite's private _execute runs a function on the connection thread:
+        # the whole unit costs one thread hop instead of one per statement.
+        return await connection._execute(on_thread)
+
+    async def close(self) -> None:
+        """Finish queued work and close the connection."""
+        await self._connection.close()

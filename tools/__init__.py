@@ -1,0 +1,1 @@
+"""The operations of customerio-mcp: one module per area, pure logic in tools.core."""

@@ -1,0 +1,38 @@
+"""Opaque pagination cursors."""
+
+from __future__ import annotations
+
+import base64
+import json
+from typing import Any
+
+from tools.core.errors import InvalidInput
+
+
+def encode_cursor(position: list[Any]) -> str:
+    """Turn a sort position into an opaque cursor string."""
+    raw = json.dumps(position, separators=(",", ":")).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str, shape: tuple[type, ...]) -> list[Any]:
+    """Read back a cursor made by encode_cursor whose items have the given types."""
+    try:
+        padded = cursor + "=" * (-len(cursor) % 4)
+        position = json.loads(base64.urlsafe_b64decode(padded.encode()))
+    except (ValueError, UnicodeError):
+        position = None
+    if not isinstance(position, list):
+        position = None
+    ok = position is not None and len(position) == len(shape)
+    if ok:
+        ok = all(
+            isinstance(item, kind) and not isinstance(item, bool)
+            for item, kind in zip(position, shape, strict=True)
+        )
+    if not ok:
+        raise InvalidInput(
+            "cursor is not valid; pass the next_cursor value from the previous page unchanged",
+            field="cursor",
+        )
+    return position

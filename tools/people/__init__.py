@@ -1,0 +1,1 @@
+"""People and the Track API: identify, track, batch, devices, merge, delete, suppress."""
