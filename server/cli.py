@@ -12,7 +12,7 @@ import anyio
 
 from server import __version__, logs
 from store.agent_ids import InvalidAgentId, check_agent_id
-from tools.api import default_data_dir
+from tools.engine import default_data_dir
 
 log = logging.getLogger("customerio_mcp")
 
