@@ -19,11 +19,14 @@ many operations at once with `batch`. Read with `get_person`, `list_people` and
 that fails."""
 
 
-def build_server(engine_for: EngineResolver) -> MCPServer[Any]:
-    """An MCP server whose tools act on the engine `engine_for` picks for each request."""
+def build_server(engine_for: EngineResolver, **options: Any) -> MCPServer[Any]:
+    """An MCP server whose tools act on the engine `engine_for` picks for each request.
+
+    `options` go to MCPServer (the HTTP transport passes its token verifier and auth).
+    """
     server: MCPServer[Any] = MCPServer(
         name="customerio-mcp", title="Customer.io for agents", version=__version__,
-        instructions=INSTRUCTIONS,
+        instructions=INSTRUCTIONS, **options,
     )
     people_tools.register(server, engine_for)
     return server

@@ -1,4 +1,4 @@
-"""The customerio-mcp command: serve, demo, --version."""
+"""The customerio-mcp command: serve (stdio or HTTP), agents, demo, --version."""
 
 from __future__ import annotations
 
@@ -15,6 +15,8 @@ from store.agent_ids import InvalidAgentId, check_agent_id
 from tools.engine import default_data_dir
 
 log = logging.getLogger("customerio_mcp")
+DATA_DIR_HELP = ("data directory (env CUSTOMERIO_MCP_DATA_DIR; default "
+                 "$XDG_DATA_HOME/customerio-mcp or ~/.local/share/customerio-mcp)")
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -29,23 +31,45 @@ def _parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"customerio-mcp {__version__}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+    _add_serve(commands, common)
+    from server.agents_cli import add_commands
 
-    serve = commands.add_parser("serve", parents=[common], help="serve MCP over stdio for one agent",
-                                description="Serve MCP over stdio for one agent.")
-    serve.add_argument("--agent", default=os.environ.get("CUSTOMERIO_MCP_AGENT"),
-                       help="agent id (env CUSTOMERIO_MCP_AGENT); its data is one SQLite file")
-    serve.add_argument("--data-dir", type=Path, default=None,
-                       help="data directory (env CUSTOMERIO_MCP_DATA_DIR; default "
-                       "$XDG_DATA_HOME/customerio-mcp or ~/.local/share/customerio-mcp)")
-    serve.add_argument("--synchronous", default="NORMAL", type=str.upper,
-                       choices=["NORMAL", "FULL"],
-                       help="SQLite synchronous setting: NORMAL (default; survives a process "
-                       "crash) or FULL (also survives power loss, slower)")
-
+    add_commands(commands, common, DATA_DIR_HELP)
     commands.add_parser("demo", parents=[common], help="show what the server does, step by step",
                         description="Start the real server over stdio on a temporary data "
                         "directory, drive it with the MCP client and print each step.")
     return parser
+
+
+def _add_serve(commands: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
+    serve = commands.add_parser(
+        "serve", parents=[common], help="serve MCP over stdio (one agent) or HTTP (many)",
+        description="Serve MCP. stdio serves the one agent named by --agent; http serves "
+        "streamable HTTP at /mcp and SSE at /sse on one port, for every registered agent, "
+        "each confined to its own data by its bearer token (see `agents create`).")
+    serve.add_argument("--transport", choices=["stdio", "http"], default="stdio",
+                       help="stdio (default) or http (streamable HTTP + SSE)")
+    serve.add_argument("--agent", default=os.environ.get("CUSTOMERIO_MCP_AGENT"),
+                       help="stdio: agent id (env CUSTOMERIO_MCP_AGENT); its data is one "
+                       "SQLite file")
+    serve.add_argument("--data-dir", type=Path, default=None, help=DATA_DIR_HELP)
+    serve.add_argument("--synchronous", default="NORMAL", type=str.upper,
+                       choices=["NORMAL", "FULL"],
+                       help="SQLite synchronous setting: NORMAL (default; survives a process "
+                       "crash) or FULL (also survives power loss, slower)")
+    http = serve.add_argument_group("http transport")
+    http.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
+    http.add_argument("--port", type=int, default=8000, help="port (default 8000)")
+    http.add_argument("--allowed-host", action="append", default=[], metavar="HOST[:PORT]",
+                      help="extra Host header value to accept (repeatable; '*' port wildcard)")
+    http.add_argument("--allowed-origin", action="append", default=[], metavar="ORIGIN",
+                      help="extra Origin header value to accept (repeatable)")
+    http.add_argument("--dns-rebinding-protection", choices=["auto", "on", "off"],
+                      default="auto", help="Host/Origin checks: auto (on for loopback binds)")
+    http.add_argument("--rate-limit", type=float, default=None, metavar="PER_SECOND",
+                      help="tool calls per second allowed per agent (default unlimited)")
+    http.add_argument("--rate-burst", type=float, default=None, metavar="N",
+                      help="burst size of the rate limit (default: the rate, at least 1)")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -56,6 +80,10 @@ def main(argv: list[str] | None = None) -> int:
     logs.configure(level.upper() if level.upper() in logs.LEVELS else "INFO")
     if args.command == "serve":
         return _serve(args, parser)
+    if args.command == "agents":
+        from server.agents_cli import run_agents
+
+        return anyio.run(run_agents, args, args.data_dir or default_data_dir())
     if args.command == "demo":
         from server.demo import run_demo
 
@@ -65,21 +93,38 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _serve(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
-    if not args.agent:
-        parser.error("serve needs --agent ID (or CUSTOMERIO_MCP_AGENT)")
-    try:
-        agent_id = check_agent_id(args.agent)
-    except InvalidAgentId as exc:
-        parser.error(str(exc))
     data_dir = args.data_dir or default_data_dir()
-    from server.stdio import serve_stdio
-
-    log.info("serving agent %s from %s over stdio", agent_id, data_dir)
     try:
+        if args.transport == "http":
+            anyio.run(_serve_http, args, data_dir)
+            return 0
+        if not args.agent:
+            parser.error("serve --transport stdio needs --agent ID (or CUSTOMERIO_MCP_AGENT)")
+        try:
+            agent_id = check_agent_id(args.agent)
+        except InvalidAgentId as exc:
+            parser.error(str(exc))
+        from server.stdio import serve_stdio
+
+        log.info("serving agent %s from %s over stdio", agent_id, data_dir)
         anyio.run(serve_stdio, agent_id, data_dir, args.synchronous)
     except KeyboardInterrupt:
         pass
     return 0
+
+
+async def _serve_http(args: argparse.Namespace, data_dir: Path) -> None:
+    from server.http import HttpOptions, serve_http
+    from server.runtime import Runtime
+
+    protection = {"auto": None, "on": True, "off": False}[args.dns_rebinding_protection]
+    options = HttpOptions(host=args.host, port=args.port, dns_rebinding_protection=protection,
+                          allowed_hosts=args.allowed_host, allowed_origins=args.allowed_origin,
+                          rate_limit=args.rate_limit, rate_burst=args.rate_burst)
+    log.info("serving MCP over HTTP on http://%s:%s (/mcp, /sse) from %s", args.host, args.port,
+             data_dir)
+    async with Runtime(data_dir, synchronous=args.synchronous) as runtime:
+        await serve_http(runtime, options)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -8,6 +8,7 @@ from __future__ import annotations
 from pathlib import Path
 from types import TracebackType
 
+from server.agents import AgentRegistry
 from store.database import Synchronous
 from store.manager import DEFAULT_MAX_OPEN, StoreManager
 from tools.api import CustomerIO
@@ -22,6 +23,7 @@ class Runtime:
         self.data_dir = data_dir
         self.clock: Clock = clock or SystemClock()
         self.store = StoreManager(data_dir, max_open=max_open, synchronous=synchronous)
+        self.registry = AgentRegistry(data_dir, self.clock)
 
     def engine(self, agent_id: str) -> CustomerIO:
         """The engine of one agent (cheap: databases are opened lazily and shared)."""
@@ -33,3 +35,4 @@ class Runtime:
     async def __aexit__(self, exc_type: type[BaseException] | None,
                         exc: BaseException | None, tb: TracebackType | None) -> None:
         await self.store.close()
+        await self.registry.close()

@@ -27,13 +27,14 @@ Synchronous = Literal["OFF", "NORMAL", "FULL", "EXTRA"]
 BUSY_TIMEOUT_S = 5.0
 
 
-def connect_sync(path: Path | str, synchronous: Synchronous = "NORMAL") -> sqlite3.Connection:
+def connect_sync(path: Path | str, synchronous: Synchronous = "NORMAL",
+                 migrations: str = "migrations") -> sqlite3.Connection:
     """Open a connection with the house settings and bring its schema up to date."""
     conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False, timeout=0)
     _wait_unlocked(lambda: conn.execute("PRAGMA journal_mode = WAL"))
     conn.execute(f"PRAGMA synchronous = {synchronous}")
     conn.execute("PRAGMA foreign_keys = ON")
-    _wait_unlocked(lambda: apply_migrations(conn, time.time()))
+    _wait_unlocked(lambda: apply_migrations(conn, time.time(), migrations))
     return conn
 
 
@@ -81,10 +82,13 @@ class AgentDatabase:
         self._finished = 0
 
     @classmethod
-    async def open(cls, path: Path, synchronous: Synchronous = "NORMAL") -> AgentDatabase:
+    async def open(cls, path: Path, synchronous: Synchronous = "NORMAL",
+                   migrations: str = "migrations") -> AgentDatabase:
         """Open (creating and migrating if needed) the database at `path`."""
         path.parent.mkdir(parents=True, exist_ok=True)
-        connection = aiosqlite.Connection(lambda: connect_sync(path, synchronous), 64)
+        connection = aiosqlite.Connection(
+            lambda: connect_sync(path, synchronous, migrations), 64
+        )
         await connection
         return cls(path, connection)
 

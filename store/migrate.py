@@ -11,9 +11,9 @@ _RECORD_TABLE = (
 )
 
 
-def migration_scripts() -> list[tuple[str, str]]:
-    """All migrations as (name, sql), sorted by name."""
-    folder = resources.files("store") / "migrations"
+def migration_scripts(folder_name: str = "migrations") -> list[tuple[str, str]]:
+    """All migrations in store/<folder_name> as (name, sql), sorted by name."""
+    folder = resources.files("store") / folder_name
     scripts = [
         (entry.name.removesuffix(".sql"), entry.read_text(encoding="utf-8"))
         for entry in folder.iterdir()
@@ -35,14 +35,18 @@ def split_statements(script: str) -> list[str]:
     return statements
 
 
-def apply_migrations(conn: sqlite3.Connection, now: float) -> list[str]:
-    """Apply every pending migration in one transaction; return the names applied."""
+def apply_migrations(conn: sqlite3.Connection, now: float,
+                     folder_name: str = "migrations") -> list[str]:
+    """Apply every pending migration in one transaction; return the names applied.
+
+    Agent databases use store/migrations; the control database store/control_migrations.
+    """
     conn.execute(_RECORD_TABLE)
     conn.execute("BEGIN IMMEDIATE")
     try:
         done = {row[0] for row in conn.execute("SELECT name FROM schema_migrations")}
         applied = []
-        for name, script in migration_scripts():
+        for name, script in migration_scripts(folder_name):
             if name in done:
                 continue
             for statement in split_statements(script):

@@ -1,0 +1,131 @@
+"""MCP over HTTP: streamable HTTP at /mcp, SSE at /sse (+ /messages/), /healthz, one port.
+
+Every MCP request carries `Authorization: Bearer <token>`; the token decides the agent and
+nothing in a request can name another one.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from typing import Any
+
+from mcp.server.auth.middleware.auth_context import get_access_token
+from mcp.server.auth.provider import AccessToken
+from mcp.server.auth.settings import AuthSettings
+from mcp.server.mcpserver import Context
+from mcp.server.mcpserver.exceptions import ToolError
+from mcp.server.transport_security import TransportSecuritySettings
+from pydantic import AnyHttpUrl
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from server.app import build_server
+from server.runtime import Runtime
+from tools.api import CustomerIO
+from tools.core.ratelimit import TokenBuckets
+
+log = logging.getLogger(__name__)
+SCOPE = "agent"
+LOOPBACK = ("127.0.0.1", "localhost", "::1")
+MAX_BODY_BYTES = 1_048_576  # a full 500 KB batch plus JSON-RPC framing fits
+
+
+@dataclass
+class HttpOptions:
+    host: str = "127.0.0.1"
+    port: int = 8000
+    dns_rebinding_protection: bool | None = None  # None: on for loopback binds
+    allowed_hosts: list[str] = field(default_factory=list)
+    allowed_origins: list[str] = field(default_factory=list)
+    rate_limit: float | None = None  # tool calls per second per agent
+    rate_burst: float | None = None
+
+
+class RegistryTokenVerifier:
+    """Checks bearer tokens against the agent registry."""
+
+    def __init__(self, runtime: Runtime) -> None:
+        self.runtime = runtime
+
+    async def verify_token(self, token: str) -> AccessToken | None:
+        agent_id = await self.runtime.registry.verify(token)
+        if agent_id is None:
+            return None
+        return AccessToken(token=token, client_id=agent_id, scopes=[SCOPE])
+
+
+def transport_security(options: HttpOptions) -> TransportSecuritySettings:
+    """Host/Origin checks against DNS rebinding: on by default for loopback binds."""
+    enabled = options.dns_rebinding_protection
+    if enabled is None:
+        enabled = options.host in LOOPBACK
+    hosts = list(options.allowed_hosts)
+    origins = list(options.allowed_origins)
+    if enabled and options.host in LOOPBACK:
+        hosts += ["127.0.0.1:*", "localhost:*", "[::1]:*"]
+        origins += ["http://127.0.0.1:*", "http://localhost:*", "http://[::1]:*"]
+    return TransportSecuritySettings(enable_dns_rebinding_protection=enabled,
+                                     allowed_hosts=hosts, allowed_origins=origins)
+
+
+def http_engine_resolver(runtime: Runtime, options: HttpOptions) -> Any:
+    """The engine of the agent whose token authenticated this request (rate-limited)."""
+    buckets = TokenBuckets(options.rate_limit, options.rate_burst) if options.rate_limit else None
+
+    def engine_for(ctx: Context[Any, Any]) -> CustomerIO:
+        token = get_access_token()
+        if token is None:  # unreachable behind RequireAuthMiddleware; refuse rather than guess
+            raise ToolError("not authenticated: send Authorization: Bearer <token>")
+        if buckets is not None:
+            wait = buckets.take(token.client_id, runtime.clock.now())
+            if wait > 0:
+                raise ToolError(
+                    f"rate_limited: this agent may make {options.rate_limit:g} tool calls per "
+                    f"second; retry in {wait:.2f} s"
+                )
+        return runtime.engine(token.client_id)
+
+    return engine_for
+
+
+def build_http_app(runtime: Runtime, options: HttpOptions) -> ASGIApp:
+    """One ASGI app serving /mcp, /sse, /messages/ and /healthz."""
+    base_url = f"http://{options.host}:{options.port}"
+    server = build_server(
+        http_engine_resolver(runtime, options),
+        token_verifier=RegistryTokenVerifier(runtime),
+        auth=AuthSettings(issuer_url=AnyHttpUrl(base_url),
+                          resource_server_url=AnyHttpUrl(f"{base_url}/mcp"),
+                          validate_token_resource=False, required_scopes=[SCOPE]),
+    )
+
+    @server.custom_route("/healthz", methods=["GET"])
+    async def healthz(request: Request) -> JSONResponse:
+        return JSONResponse({"status": "ok"})
+
+    security = transport_security(options)
+    streamable = server.streamable_http_app(
+        streamable_http_path="/mcp", transport_security=security, host=options.host,
+        max_request_body_size=MAX_BODY_BYTES,
+    )
+    sse = server.sse_app(sse_path="/sse", message_path="/messages/", transport_security=security,
+                         host=options.host, max_request_body_size=MAX_BODY_BYTES)
+
+    async def app(scope: Scope, receive: Receive, send: Send) -> None:
+        path = scope.get("path", "") if scope["type"] != "lifespan" else ""
+        target = sse if path == "/sse" or path.startswith("/messages") else streamable
+        await target(scope, receive, send)
+
+    return app
+
+
+async def serve_http(runtime: Runtime, options: HttpOptions) -> None:
+    """Serve until SIGTERM / SIGINT; uvicorn lets in-flight requests finish first."""
+    import uvicorn
+
+    config = uvicorn.Config(build_http_app(runtime, options), host=options.host,
+                            port=options.port, log_config=None, lifespan="on",
+                            timeout_graceful_shutdown=10)
+    await uvicorn.Server(config).serve()
