@@ -7,6 +7,7 @@ nothing in a request can name another one.
 from __future__ import annotations
 
 import logging
+import signal
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -115,10 +116,23 @@ def build_http_app(runtime: Runtime, options: HttpOptions) -> ASGIApp:
 
     async def app(scope: Scope, receive: Receive, send: Send) -> None:
         path = scope.get("path", "") if scope["type"] != "lifespan" else ""
+        if scope["type"] == "http" and scope["method"] == "POST" and not _is_json(scope):
+            refusal = JSONResponse({"error": "unsupported_media_type", "message":
+                                    "send JSON-RPC with Content-Type: application/json"},
+                                   status_code=415)
+            await refusal(scope, receive, send)
+            return
         target = sse if path == "/sse" or path.startswith("/messages") else streamable
         await target(scope, receive, send)
 
     return app
+
+
+def _is_json(scope: Scope) -> bool:
+    for name, value in scope.get("headers", ()):
+        if name == b"content-type":
+            return value.split(b";")[0].strip().lower() == b"application/json"
+    return False
 
 
 async def serve_http(runtime: Runtime, options: HttpOptions) -> None:
@@ -128,4 +142,13 @@ async def serve_http(runtime: Runtime, options: HttpOptions) -> None:
     config = uvicorn.Config(build_http_app(runtime, options), host=options.host,
                             port=options.port, log_config=None, lifespan="on",
                             timeout_graceful_shutdown=10)
+    # uvicorn handles the signals while serving, then re-raises them against the handlers
+    # it found. These handlers make that re-raise harmless, so control returns here and
+    # the caller closes the runtime (every database) instead of the process dying.
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, _log_signal)
     await uvicorn.Server(config).serve()
+
+
+def _log_signal(signum: int, frame: object) -> None:
+    log.info("stopped by %s", signal.Signals(signum).name)
