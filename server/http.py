@@ -109,6 +109,7 @@ def build_http_app(runtime: Runtime, options: HttpOptions) -> ASGIApp:
     security = transport_security(options)
     streamable = server.streamable_http_app(
         streamable_http_path="/mcp", transport_security=security, host=options.host,
+        json_response=True,
         max_request_body_size=MAX_BODY_BYTES,
     )
     sse = server.sse_app(sse_path="/sse", message_path="/messages/", transport_security=security,
