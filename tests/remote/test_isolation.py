@@ -46,14 +46,15 @@ async def test_missing_or_unknown_token_gets_401_with_www_authenticate(base_url:
         assert sse.status_code == 401
 
 
+@pytest.mark.parametrize("open_client", [http_client, sse_mcp_client], ids=["http", "sse"])
 async def test_revoked_token_fails_and_rotated_token_replaces_the_old(
-    base_url: str, tokens: dict[str, str], runtime: Runtime
+    base_url: str, tokens: dict[str, str], runtime: Runtime, open_client
 ) -> None:
     await runtime.registry.revoke("alice")
     with pytest.raises(Exception):  # noqa: B017 - the client surfaces the 401 as an error
-        await _identify_and_list(http_client, base_url, tokens["alice"], "a")
+        await _identify_and_list(open_client, base_url, tokens["alice"], "a")
     fresh = await runtime.registry.rotate("alice")
-    assert await _identify_and_list(http_client, base_url, fresh, "a") == ["a"]
+    assert await _identify_and_list(open_client, base_url, fresh, "a") == ["a"]
     async with raw_http() as http:
         old = await http.post(f"{base_url}/mcp", json={"jsonrpc": "2.0", "id": 1,
                                                         "method": "tools/list"},
