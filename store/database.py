@@ -80,6 +80,7 @@ class AgentDatabase:
         # caller does not stop its unit, which still counts until the thread finishes it.
         self._submitted = 0
         self._finished = 0
+        self.inline = True  # small units may run on the event loop when the thread is idle
 
     @classmethod
     async def open(cls, path: Path, synchronous: Synchronous = "NORMAL",
@@ -90,7 +91,10 @@ class AgentDatabase:
             lambda: connect_sync(path, synchronous, migrations), 64
         )
         await connection
-        return cls(path, connection)
+        database = cls(path, connection)
+        # With FULL every commit waits for an fsync: never make the event loop wait for it.
+        database.inline = synchronous in ("OFF", "NORMAL")
+        return database
 
     async def write(self, unit: Callable[[sqlite3.Connection], T], *, small: bool = False) -> T:
         """Run `unit` in one write transaction (BEGIN IMMEDIATE ... COMMIT)."""
@@ -102,7 +106,7 @@ class AgentDatabase:
 
     async def _run(self, unit: Callable[[sqlite3.Connection], T], begin: str, small: bool) -> T:
         connection = self._connection
-        if small and self._submitted == self._finished:
+        if small and self.inline and self._submitted == self._finished:
             try:
                 return run_in_transaction(connection._conn, unit, begin)
             except sqlite3.OperationalError as exc:
