@@ -54,10 +54,12 @@ class StoreManager:
     async def lease(self, agent_id: str) -> AsyncIterator[AgentDatabase]:
         """Use the database of `agent_id`; it is not closed while leased."""
         entry = self._open.get(agent_id)
-        if entry is None:
-            entry = await self._open_entry(agent_id)
-        else:
-            self._open.move_to_end(agent_id)
+        while entry is None:
+            await self._open_entry(agent_id)
+            # A concurrent open may have evicted it before this task resumed: look again,
+            # and take the lease with no await in between.
+            entry = self._open.get(agent_id)
+        self._open.move_to_end(agent_id)
         entry.leases += 1
         try:
             yield entry.database
@@ -83,7 +85,11 @@ class StoreManager:
             raise
         finally:
             del self._opening[agent_id]
-        await self._evict(keep=agent_id)
+        entry.leases += 1  # a concurrent open must not evict it while this one evicts
+        try:
+            await self._evict(keep=agent_id)
+        finally:
+            entry.leases -= 1
         return entry
 
     async def _evict(self, keep: str) -> None:

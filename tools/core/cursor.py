@@ -15,6 +15,10 @@ def encode_cursor(position: list[Any]) -> str:
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
 
+# A position outside SQLite's 64-bit integers cannot be bound as a query parameter.
+_SQLITE_INTEGERS = range(-(2**63), 2**63)
+
+
 def decode_cursor(cursor: str, shape: tuple[type, ...]) -> list[Any]:
     """Read back a cursor made by encode_cursor whose items have the given types."""
     try:
@@ -28,6 +32,7 @@ def decode_cursor(cursor: str, shape: tuple[type, ...]) -> list[Any]:
     if ok:
         ok = all(
             isinstance(item, kind) and not isinstance(item, bool)
+            and (not isinstance(item, int) or item in _SQLITE_INTEGERS)
             for item, kind in zip(position, shape, strict=True)
         )
     if not ok:

@@ -12,7 +12,7 @@ from typing import Any
 from tools.core import limits
 from tools.core.errors import InvalidInput, LimitExceeded
 
-_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029\ud800-\udfff]")
 _ENCODER = json.JSONEncoder(ensure_ascii=False, allow_nan=False, separators=(",", ":"))
 try:  # the C encoder without JSONEncoder.encode's per-call Python overhead
     from json.encoder import c_make_encoder  # type: ignore[attr-defined]
@@ -37,7 +37,8 @@ def check_text(value: Any, field: str, max_bytes: int, what: str) -> str:
         raise InvalidInput(f"{field} must not be empty; give the {what}", field=field)
     if not value.isprintable() and _CONTROL.search(value):
         raise InvalidInput(
-            f"{field} contains a control character (such as a newline or NUL); remove it",
+            f"{field} contains a control character or a lone surrogate (such as a newline "
+            "or NUL); remove it",
             field=field,
         )
     if value[0].isspace() or value[-1].isspace():
@@ -76,13 +77,40 @@ def to_json(value: Any, field: str, max_bytes: int) -> str:
             field=field,
         ) from None
     except RecursionError:
-        raise InvalidInput(f"{field} is nested too deeply", field=field) from None
-    size = utf8_len(text)
+        raise _nested_too_deeply(field) from None
+    if (isinstance(value, (dict, list, tuple))
+            and text.count("[") + text.count("{") > limits.JSON_MAX_DEPTH
+            and _too_deep(value, 1)):
+        raise _nested_too_deeply(field)
+    try:
+        size = utf8_len(text)
+    except UnicodeEncodeError:
+        raise InvalidInput(
+            f"{field} contains a lone surrogate (invalid Unicode); remove it", field=field
+        ) from None
     if size > max_bytes:
         raise LimitExceeded(
             f"{field} is {size} bytes serialized; the limit is {max_bytes} bytes", field=field
         )
     return text
+
+
+def _nested_too_deeply(field: str) -> InvalidInput:
+    return InvalidInput(
+        f"{field} is nested too deeply; use at most {limits.JSON_MAX_DEPTH} levels of lists "
+        "and objects", field=field,
+    )
+
+
+def _too_deep(value: Any, depth: int) -> bool:
+    """True when the list/object `value`, at nesting `depth`, goes deeper than the limit."""
+    if depth > limits.JSON_MAX_DEPTH:
+        return True
+    children = value.values() if isinstance(value, dict) else value
+    return any(
+        _too_deep(child, depth + 1) for child in children
+        if isinstance(child, (dict, list, tuple))
+    )
 
 
 def check_object(value: Any, field: str) -> dict[str, Any]:
@@ -115,9 +143,12 @@ def parse_timestamp(value: Any, field: str, now: float) -> float:
             parsed = parsed.replace(tzinfo=UTC)
         seconds = parsed.timestamp()
     else:
-        seconds = float(value)
+        try:
+            seconds = float(value)
+        except OverflowError:  # an integer too large for any float
+            seconds = math.inf
         if not math.isfinite(seconds):
-            raise InvalidInput(f"{field} must be a finite number", field=field)
+            raise InvalidInput(f"{field} must be a finite number of unix seconds", field=field)
         if seconds > 1e11:
             raise InvalidInput(
                 f"{field} {value} looks like milliseconds; send unix seconds (divide by 1000)",

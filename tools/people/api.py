@@ -124,7 +124,8 @@ class PeopleOps(EngineBase):
             stamp, seq = decode_cursor(cursor, (float, int))
             after = (float(stamp), seq)
         where = EventFilter(
-            anonymous_id=check_identifier(anonymous_id, "anonymous_id") if anonymous_id else None,
+            anonymous_id=(check_identifier(anonymous_id, "anonymous_id")
+                          if anonymous_id is not None else None),
             name=check_text(name, "name", 2048, "event name") if name is not None else None,
             since=parse_timestamp(since, "since", now) if since is not None else None,
             # until may lie in the future: it only bounds the query
