@@ -7,6 +7,7 @@ hash is the right one (there is nothing to brute-force).
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import hmac
 import secrets
@@ -48,11 +49,15 @@ class AgentRegistry:
         self.path = Path(data_dir) / repo.CONTROL_DB_NAME
         self.clock: Clock = clock or SystemClock()
         self._db: AgentDatabase | None = None
+        self._opening = asyncio.Lock()  # many first requests at once must open it only once
         self._touched: dict[str, float] = {}
 
     async def _database(self) -> AgentDatabase:
         if self._db is None:
-            self._db = await AgentDatabase.open(self.path, migrations=repo.CONTROL_MIGRATIONS)
+            async with self._opening:
+                if self._db is None:
+                    self._db = await AgentDatabase.open(self.path,
+                                                        migrations=repo.CONTROL_MIGRATIONS)
         return self._db
 
     async def create(self, agent_id: str) -> str:

@@ -7,8 +7,11 @@ from typing import Any
 from mcp.server.mcpserver import MCPServer
 
 from server import __version__
+from server.strict_arguments import reject_unknown_arguments
 from tools.mcp_support import EngineResolver
 from tools.people import mcp_tools as people_tools
+from tools.segments import mcp_tools as segment_tools
+from tools.templates import mcp_tools as template_tools
 
 INSTRUCTIONS = """\
 customerio-mcp is your own Customer.io: a marketing-automation engine whose data (people,
@@ -29,4 +32,7 @@ def build_server(engine_for: EngineResolver, **options: Any) -> MCPServer[Any]:
         instructions=INSTRUCTIONS, **options,
     )
     people_tools.register(server, engine_for)
+    template_tools.register(server, engine_for)
+    segment_tools.register(server, engine_for)
+    server.middleware.append(reject_unknown_arguments(server))
     return server

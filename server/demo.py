@@ -37,6 +37,17 @@ STEPS: list[tuple[str, str, dict[str, Any]]] = [
      {"user_id": "ada", "attributes": {"first_name": None}}),
     ("The whole profile", "get_person", {"user_id": "ada"}),
     ("Everyone so far", "list_people", {"limit": 10}),
+    ("A reusable snippet for email footers", "templates_snippet_put",
+     {"snippet_id": "footer", "body": "<p>Sent to {{ customer.email }}</p>"}),
+    ("A template with a typo is refused with its line and column", "templates_create",
+     {"template_id": "welcome", "channel": "email", "subject": "Hi {{ customer.plan ",
+      "body": "<p>Welcome</p>"}),
+    ("The corrected email template", "templates_create",
+     {"template_id": "welcome", "channel": "email",
+      "subject": "Welcome, {{ customer.first_name | default: 'friend' }}",
+      "body": "<h1>Your {{ customer.plan | upcase }} plan is ready</h1>{% render 'footer' %}"}),
+    ("Preview it with Ada's stored profile (first_name was removed in step 7)", "templates_preview",
+     {"template_id": "welcome", "user_id": "ada"}),
 ]
 
 

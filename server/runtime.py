@@ -1,14 +1,19 @@
-"""The process-wide runtime: owns the store manager (and, later, the scheduler and senders).
+"""The process-wide runtime: owns the store manager and the scheduler (and, later, the
+senders).
 
 It starts once per process, whatever the transport, and closes every database on exit.
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 from pathlib import Path
 from types import TracebackType
 
 from server.agents import AgentRegistry
+from server.scheduler import Scheduler
+from store.control import control_for
 from store.database import Synchronous
 from store.manager import DEFAULT_MAX_OPEN, StoreManager
 from tools.api import CustomerIO
@@ -19,20 +24,38 @@ class Runtime:
     """Everything one server process shares between its connections."""
 
     def __init__(self, data_dir: Path, *, clock: Clock | None = None,
-                 max_open: int = DEFAULT_MAX_OPEN, synchronous: Synchronous = "NORMAL") -> None:
+                 max_open: int = DEFAULT_MAX_OPEN, synchronous: Synchronous = "NORMAL",
+                 run_scheduler: bool = True) -> None:
         self.data_dir = data_dir
         self.clock: Clock = clock or SystemClock()
         self.store = StoreManager(data_dir, max_open=max_open, synchronous=synchronous)
         self.registry = AgentRegistry(data_dir, self.clock)
+        self.control = control_for(data_dir)
+        # run_due(now) is the scheduler's entry point; the loop is started on __aenter__
+        self.scheduler = Scheduler(self.engine, self.control, self.clock)
+        self._run_scheduler = run_scheduler
+        self._scheduler_task: asyncio.Task[None] | None = None
 
     def engine(self, agent_id: str) -> CustomerIO:
         """The engine of one agent (cheap: databases are opened lazily and shared)."""
-        return CustomerIO(self.store, agent_id, self.clock)
+        engine = CustomerIO(self.store, agent_id, self.clock)
+        engine._control = self.control
+        return engine
 
     async def __aenter__(self) -> Runtime:
+        if self._run_scheduler:
+            self._scheduler_task = asyncio.get_running_loop().create_task(
+                self.scheduler.run_forever(), name="customerio-mcp scheduler")
         return self
 
     async def __aexit__(self, exc_type: type[BaseException] | None,
                         exc: BaseException | None, tb: TracebackType | None) -> None:
+        if self._scheduler_task is not None:
+            self.scheduler.stop()
+            self._scheduler_task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._scheduler_task
+            self._scheduler_task = None
         await self.store.close()
         await self.registry.close()
+        self.control.close()

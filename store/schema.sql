@@ -24,6 +24,14 @@ CREATE TABLE events (
     received_at  REAL NOT NULL,
     CHECK (person_pk IS NOT NULL OR anonymous_id IS NOT NULL)
 );
+CREATE TABLE layouts (
+    pk         INTEGER PRIMARY KEY,
+    layout_id  TEXT NOT NULL UNIQUE,
+    body       TEXT NOT NULL,
+    version    INTEGER NOT NULL DEFAULT 1,
+    created_at REAL NOT NULL,
+    updated_at REAL NOT NULL
+);
 CREATE TABLE people (
     pk          INTEGER PRIMARY KEY,
     user_id     TEXT NOT NULL UNIQUE,
@@ -33,13 +41,77 @@ CREATE TABLE people (
     updated_at  REAL NOT NULL
 );
 CREATE TABLE schema_migrations (name TEXT PRIMARY KEY, applied_at REAL NOT NULL) WITHOUT ROWID;
+CREATE TABLE segment_history (
+    person_pk  INTEGER NOT NULL REFERENCES people(pk) ON DELETE CASCADE,
+    seq        INTEGER NOT NULL,
+    segment_pk INTEGER NOT NULL,
+    change     TEXT NOT NULL CHECK (change IN ('entered', 'exited')),
+    at         REAL NOT NULL,
+    cause      TEXT NOT NULL,
+    PRIMARY KEY (person_pk, seq)
+) WITHOUT ROWID;
+CREATE TABLE segment_people (
+    person_pk  INTEGER NOT NULL REFERENCES people(pk) ON DELETE CASCADE,
+    segment_pk INTEGER NOT NULL REFERENCES segments(pk) ON DELETE CASCADE,
+    since      REAL,
+    due        REAL,
+    PRIMARY KEY (person_pk, segment_pk),
+    CHECK (since IS NOT NULL OR due IS NOT NULL)
+) WITHOUT ROWID;
+CREATE TABLE segment_state (
+    id      INTEGER PRIMARY KEY CHECK (id = 1),
+    uuid    TEXT NOT NULL,
+    version INTEGER NOT NULL
+);
+CREATE TABLE segments (
+    pk          INTEGER PRIMARY KEY AUTOINCREMENT,  -- never reused
+    segment_id  TEXT NOT NULL UNIQUE,
+    name        TEXT NOT NULL,
+    description TEXT,
+    kind        TEXT NOT NULL CHECK (kind IN ('dynamic', 'manual')),
+    rules       TEXT,
+    created_at  REAL NOT NULL,
+    updated_at  REAL NOT NULL,
+    CHECK ((kind = 'dynamic') = (rules IS NOT NULL))
+);
+CREATE TABLE snippet_uses (
+    user_kind  TEXT NOT NULL CHECK (user_kind IN ('template', 'layout', 'snippet')),
+    user_id    TEXT NOT NULL,
+    snippet_id TEXT NOT NULL REFERENCES snippets(snippet_id),
+    PRIMARY KEY (user_kind, user_id, snippet_id)
+) WITHOUT ROWID;
+CREATE TABLE snippets (
+    pk         INTEGER PRIMARY KEY,
+    snippet_id TEXT NOT NULL UNIQUE,
+    body       TEXT NOT NULL,
+    version    INTEGER NOT NULL DEFAULT 1,
+    created_at REAL NOT NULL,
+    updated_at REAL NOT NULL
+);
 CREATE TABLE suppressions (
     user_id       TEXT PRIMARY KEY,
     suppressed_at REAL NOT NULL
 ) WITHOUT ROWID;
+CREATE TABLE templates (
+    pk          INTEGER PRIMARY KEY,
+    template_id TEXT NOT NULL UNIQUE,
+    channel     TEXT NOT NULL CHECK (channel IN ('email', 'sms', 'push', 'in_app', 'webhook')),
+    fields      TEXT NOT NULL,
+    layout_id   TEXT REFERENCES layouts(layout_id),
+    version     INTEGER NOT NULL DEFAULT 1,
+    created_at  REAL NOT NULL,
+    updated_at  REAL NOT NULL,
+    CHECK (layout_id IS NULL OR channel = 'email')
+);
 CREATE INDEX anonymous_links_person ON anonymous_links(person_pk);
 CREATE INDEX devices_person ON devices(person_pk);
 CREATE INDEX events_anonymous_time ON events(anonymous_id, timestamp) WHERE person_pk IS NULL;
 CREATE UNIQUE INDEX events_event_id ON events(event_id) WHERE event_id IS NOT NULL;
-CREATE INDEX events_person_name_time ON events(person_pk, name, timestamp) WHERE person_pk IS NOT NULL;
+CREATE INDEX events_person_name_time ON events(person_pk, name, timestamp, type)
+    WHERE person_pk IS NOT NULL;
 CREATE INDEX people_email_lower ON people(email_lower) WHERE email_lower IS NOT NULL;
+CREATE INDEX segment_people_due ON segment_people(due) WHERE due IS NOT NULL;
+CREATE INDEX segment_people_members ON segment_people(segment_pk, person_pk, since);
+CREATE INDEX snippet_uses_snippet ON snippet_uses(snippet_id);
+CREATE INDEX templates_channel ON templates(channel, template_id);
+CREATE INDEX templates_layout ON templates(layout_id) WHERE layout_id IS NOT NULL;

@@ -12,9 +12,11 @@ from __future__ import annotations
 from store.agent_ids import InvalidAgentId
 from tools.engine import default_data_dir
 from tools.people.api import PeopleOps
+from tools.segments.api import SegmentsOps
+from tools.templates.api import TemplatesOps
 
 
-class CustomerIO(PeopleOps):
+class CustomerIO(PeopleOps, TemplatesOps, SegmentsOps):
     """One agent's whole engine."""
 
 

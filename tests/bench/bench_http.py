@@ -1,7 +1,9 @@
 """50 concurrent MCP clients calling `track` over streamable HTTP vs in-memory calls.
 
 Run by hand: `.venv/bin/python tests/bench/bench_http.py [--seconds 20] [--clients 50]`.
-The HTTP server is a real `customerio-mcp serve --transport http` process on loopback; the
+The HTTP server is a real `customerio-mcp serve --transport http` process on loopback; its
+clients run in `--client-processes` processes (remote agents are separate programs, and
+one Python process cannot drive 50 HTTP clients fast enough to load the server). The
 in-memory load runs the same tool through `mcp.Client(server)` in this process. Both
 loads use the same number of concurrent clients for the same time. Target: HTTP
 throughput >= 50% of in-memory, and no errors.
@@ -10,6 +12,7 @@ throughput >= 50% of in-memory, and no errors.
 from __future__ import annotations
 
 import argparse
+import json
 import socket
 import statistics
 import subprocess
@@ -64,7 +67,21 @@ def _free_port() -> int:
         return sock.getsockname()[1]
 
 
-async def http_load(data_dir: Path, clients: int, seconds: float) -> tuple[int, int, list[float]]:
+async def http_clients(url: str, token: str, clients: int, seconds: float,
+                       first: int = 0) -> tuple[int, int, list[float]]:
+    """`clients` streamable HTTP clients of one process against a running server."""
+
+    @asynccontextmanager
+    async def open_client(n: int) -> AsyncIterator[Client]:
+        http = create_mcp_http_client(headers={"Authorization": f"Bearer {token}"})
+        async with http, Client(streamable_http_client(f"{url}/mcp", http_client=http)) as client:
+            yield client
+
+    return await load(lambda n: open_client(first + n), clients, seconds)
+
+
+async def http_load(data_dir: Path, clients: int, seconds: float,
+                    processes: int) -> tuple[int, int, list[float]]:
     port = _free_port()
     cli = [sys.executable, "-m", "server.cli"]
     token = subprocess.run([*cli, "agents", "create", "bench", "--data-dir", str(data_dir)],
@@ -79,15 +96,20 @@ async def http_load(data_dir: Path, clients: int, seconds: float) -> tuple[int, 
                 break
             except httpx2.TransportError:
                 await anyio.sleep(0.05)
-
-        @asynccontextmanager
-        async def open_client(n: int) -> AsyncIterator[Client]:
-            http = create_mcp_http_client(headers={"Authorization": f"Bearer {token}"})
-            async with http, Client(streamable_http_client(f"{url}/mcp",
-                                                            http_client=http)) as client:
-                yield client
-
-        return await load(open_client, clients, seconds)
+        share = [clients // processes + (i < clients % processes) for i in range(processes)]
+        workers = [subprocess.Popen([sys.executable, __file__, "--worker", url, token, str(n),
+                                     str(seconds), str(sum(share[:i]))],
+                                    stdout=subprocess.PIPE, cwd=REPO)
+                   for i, n in enumerate(share)]
+        calls = errors = 0
+        latencies: list[float] = []
+        for worker in workers:
+            out, _ = worker.communicate(timeout=seconds + 120)
+            result = json.loads(out)
+            calls += result["calls"]
+            errors += result["errors"]
+            latencies += result["latencies"]
+        return calls, errors, latencies
     finally:
         server.terminate()
         server.wait(30)
@@ -122,11 +144,21 @@ async def main() -> int:
     cli = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     cli.add_argument("--seconds", type=float, default=20.0)
     cli.add_argument("--clients", type=int, default=50)
+    cli.add_argument("--client-processes", type=int, default=2)
+    cli.add_argument("--worker", nargs=5, metavar=("URL", "TOKEN", "N", "SECONDS", "FIRST"),
+                     help=argparse.SUPPRESS)
     args = cli.parse_args()
+    if args.worker:
+        url, token, n, seconds, first = args.worker
+        calls, errors, latencies = await http_clients(url, token, int(n), float(seconds),
+                                                      int(first))
+        print(json.dumps({"calls": calls, "errors": errors, "latencies": latencies}))
+        return 0
     with tempfile.TemporaryDirectory() as tmp:
         memory = await memory_load(Path(tmp), args.clients, args.seconds)
-        http = await http_load(Path(tmp), args.clients, args.seconds)
-    print(f"{args.clients} concurrent clients, {args.seconds:g} s each")
+        http = await http_load(Path(tmp), args.clients, args.seconds, args.client_processes)
+    print(f"{args.clients} concurrent clients, {args.seconds:g} s each; HTTP clients in "
+          f"{args.client_processes} processes")
     memory_rate = report("in-memory (Client)", *memory, args.seconds)
     http_rate = report("streamable HTTP", *http, args.seconds)
     ratio = http_rate / memory_rate

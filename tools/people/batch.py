@@ -17,6 +17,7 @@ from tools.core.people import check_device_id, prepare_device, prepare_identify,
 from tools.core.validate import check_identifier, utf8_len
 from tools.people import units
 from tools.people.models import BatchFailure, BatchResult
+from tools.segments import realtime as segments  # segment membership hooks
 
 TRACK_ACTIONS = ("track", "page", "screen")
 FIELDS: dict[str, tuple[set[str], set[str]]] = {
@@ -44,13 +45,18 @@ class _Run:
         self.duplicates = self.suppressed = self.created = 0
         self.failures: list[BatchFailure] = []
         self.bytes = 0
+        self.new_people: set[int] = set()  # segments: people created by a track op
 
     def flush(self) -> None:
         if self.pending:
             self.duplicates += len(self.pending) - repo.insert_events(self.conn, self.pending)
+            stored = {(row[1], row[3], row[4]) for row in self.pending if row[1] is not None}
+            segments.on_events(self.conn, stored, self.now, "batch", self.new_people)  # segments
+            self.new_people.clear()
             self.pending.clear()
         self.people.clear()
         self.links.clear()
+
 
     def fail(self, index: int, action: str | None, error: EngineError) -> None:
         self.failures.append(BatchFailure(
@@ -64,9 +70,9 @@ def check_shape(op: Any) -> str:
     if not isinstance(op, dict):
         raise InvalidInput(f"each operation must be an object, got {type(op).__name__}")
     action = op.get("action")
-    if action not in FIELDS:
+    if not isinstance(action, str) or action not in FIELDS:
         raise InvalidInput(
-            f"action must be one of {', '.join(FIELDS)}, got {action!r}", field="action"
+            f"action must be one of {', '.join(FIELDS)}, got {action!r:.80}", field="action"
         )
     required, optional = FIELDS[action]
     given = op.keys() - {"action"}
@@ -150,6 +156,8 @@ def _track(run: _Run, op: dict[str, Any], action: str) -> None:
     else:
         outcome = units.resolve_track(run.conn, cmd, run.now)
         run.created += outcome.person_created
+        if outcome.person_created and outcome.person_pk is not None:
+            run.new_people.add(outcome.person_pk)  # segments
         pk = cache[key] = outcome.person_pk
         if outcome.status == "ignored_suppressed":
             run.suppressed += 1

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Annotated, Any, Literal
 
 from mcp.server.mcpserver import Context, MCPServer
-from pydantic import Field
+from pydantic import Field, StrictFloat, StrictInt
 
 from tools.mcp_support import EngineResolver, guarded, guarded_resource, tool_hints
 from tools.people.batch_schema import OPERATIONS_SCHEMA
@@ -25,8 +25,10 @@ from tools.people.models import (
 )
 
 UserId = Annotated[str, Field(description="The person's id in your system (at most 150 bytes)")]
+# Strict numbers: lax validation would turn a boolean into 1 (1970-01-01T00:00:01Z).
+Seconds = StrictInt | StrictFloat
 Timestamp = Annotated[
-    int | float | str | None,
+    Seconds | str | None,
     Field(description="When it happened: unix seconds or ISO-8601 (default now; not in the future)"),
 ]
 Attributes = Annotated[
@@ -115,7 +117,7 @@ def register(server: MCPServer[Any], engine_for: EngineResolver) -> None:
             description="Only events sent with this anonymous id")] = None,
         name: Annotated[str | None, Field(description="Only events with this name")] = None,
         since: Timestamp = None,
-        until: Annotated[int | float | str | None, Field(
+        until: Annotated[Seconds | str | None, Field(
             description="Only events before this time (unix seconds or ISO-8601)")] = None,
         limit: Limit = 50, cursor: Cursor = None,
     ) -> EventsPage:

@@ -6,6 +6,8 @@ from typing import Literal
 
 from pydantic import BaseModel, Field, JsonValue
 
+from tools.segments.models import PersonSegment, SegmentChange
+
 
 class IdentifyResult(BaseModel):
     user_id: str
@@ -54,6 +56,11 @@ class Person(BaseModel):
     event_counts: dict[str, int] = Field(description="Number of events per event name")
     total_events: int
     recent_events: list[Event] = Field(description="The most recent events, newest first")
+    segments: list[PersonSegment] = Field(
+        default_factory=list, description="The segments the person is in now")
+    segment_history: list[SegmentChange] = Field(
+        default_factory=list,
+        description="The person's most recent segment entries and exits, newest first")
 
 
 class PersonSummary(BaseModel):

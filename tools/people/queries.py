@@ -10,6 +10,7 @@ from tools.core.cursor import encode_cursor
 from tools.core.timefmt import iso
 from tools.people.models import Device, Event, EventsPage, PeoplePage, Person, PersonSummary
 from tools.people.units import not_found, require_person
+from tools.segments.units import person_view
 
 
 def event_model(row: repo.EventRow) -> Event:
@@ -27,6 +28,7 @@ def read_person(conn: sqlite3.Connection, user_id: str) -> Person:
     counts = repo.event_counts(conn, person.pk)
     recent = repo.list_events(conn, repo.EventFilter(person_pk=person.pk), None,
                               limits.RECENT_EVENTS)
+    segments, segment_history = person_view(conn, person.pk)
     return Person(
         user_id=person.user_id, attributes=person.attributes,
         created_at=iso(person.created_at), updated_at=iso(person.updated_at),
@@ -38,6 +40,7 @@ def read_person(conn: sqlite3.Connection, user_id: str) -> Person:
         anonymous_ids=repo.anonymous_ids_of(conn, person.pk),
         event_counts=counts, total_events=sum(counts.values()),
         recent_events=[event_model(e) for e in recent],
+        segments=segments, segment_history=segment_history,
     )
 
 

@@ -22,6 +22,7 @@ from tools.people.models import (
     TrackResult,
     UnsuppressResult,
 )
+from tools.segments import realtime as segments  # segment membership hooks
 
 _TOTAL_BYTES = limits.ATTRIBUTES_PER_PERSON * (limits.ATTRIBUTE_VALUE_MAX_BYTES + 160)
 
@@ -71,6 +72,8 @@ def apply_identify(conn: sqlite3.Connection, cmd: IdentifyCommand, now: float) -
         since = now - limits.ANONYMOUS_MERGE_WINDOW_SECONDS
         merged = repo.claim_anonymous_events(conn, cmd.changes.anonymous_id, pk, since)
         repo.link_anonymous(conn, cmd.changes.anonymous_id, pk, now)
+    segments.on_identify(conn, pk, person.attributes if person else None, attributes, now,
+                         merged > 0)  # segments
     return IdentifyResult(
         user_id=uid, status="updated" if person else "created", created=person is None,
         merged_anonymous_events=merged,
@@ -114,6 +117,9 @@ def apply_track(conn: sqlite3.Connection, cmd: TrackCommand, now: float) -> Trac
     status = outcome.status
     if status == "stored" and not repo.insert_event(conn, event_values(cmd, outcome.person_pk, now)):
         status = "duplicate"
+    if outcome.person_pk is not None and (status == "stored" or outcome.person_created):
+        segments.on_event(conn, outcome.person_pk, cmd.type, cmd.name, now,
+                          outcome.person_created)  # segments
     user_id = outcome.user_id
     if user_id is None and outcome.person_pk is not None:
         user_id = conn.execute(
@@ -172,6 +178,7 @@ def apply_merge(
             field="secondary",
         )
     moved = repo.move_person_data(conn, gone.pk, keep.pk)
+    segments.on_merge(conn, keep.pk, gone.pk, attributes, now)  # segments
     repo.delete_person(conn, gone.pk)
     email = attributes.get("email")
     repo.update_person(conn, keep.pk, to_json(attributes, "attributes", _TOTAL_BYTES), email,
@@ -196,8 +203,10 @@ def apply_add_device(conn: sqlite3.Connection, cmd: DeviceCommand) -> DeviceResu
                 "with remove_device first",
                 field="device_id",
             )
+    previous_owner = segments.device_owner(conn, cmd.device_id)  # segments
     added = repo.upsert_device(conn, person.pk, cmd.device_id, cmd.platform,
                                cmd.attributes_json, cmd.last_used)
+    segments.on_devices(conn, (person.pk, previous_owner))  # segments
     return DeviceResult(user_id=cmd.user_id, device_id=cmd.device_id,
                         status="added" if added else "updated")
 
@@ -209,4 +218,5 @@ def apply_remove_device(conn: sqlite3.Connection, user_id: str, device_id: str) 
             f"person {user_id!r} has no device {device_id!r}; get_person lists their devices",
             field="device_id",
         )
+    segments.on_devices(conn, (person.pk,))  # segments
     return RemoveDeviceResult(user_id=user_id, device_id=device_id, removed=True)

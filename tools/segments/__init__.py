@@ -1,0 +1,1 @@
+"""Segments: dynamic (rules) and manual audiences, membership kept current in real time."""

@@ -1,0 +1,186 @@
+"""The segment operations of the engine (mixed into tools.api.CustomerIO)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from store.control import ControlDB, control_for
+from tools.core.cursor import decode_cursor
+from tools.core.errors import InvalidInput, LimitExceeded
+from tools.core.segments.nodes import Rule
+from tools.core.segments.rules import parse_rule
+from tools.core.segments.slug import check_segment_id, slugify
+from tools.core.validate import check_identifier, check_text
+from tools.engine import EngineBase, check_limit
+from tools.segments import units
+from tools.segments.models import (
+    CheckResult,
+    MembersPage,
+    PreviewResult,
+    SegmentCreated,
+    SegmentDeleted,
+    SegmentInfo,
+    SegmentsPage,
+    SegmentUpdated,
+)
+from tools.segments.realtime import CONTEXT, WriteContext
+
+T = TypeVar("T")
+MAX_NAME_BYTES = 200
+MAX_DESCRIPTION_BYTES = 1000
+MAX_IDS_PER_CALL = 10_000
+WAKEUPS_PER_UNIT = 2_000
+
+
+def _rule(rules: Any) -> Rule:
+    if rules is None:
+        raise InvalidInput("rules are required for a dynamic segment (or pass manual=true)",
+                           field="rules")
+    return parse_rule(rules)
+
+
+def _user_ids(value: Any, field: str) -> tuple[str, ...]:
+    if value is None:
+        return ()
+    if not isinstance(value, list):
+        raise InvalidInput(f"{field} must be a list of user_ids", field=field)
+    if len(value) > MAX_IDS_PER_CALL:
+        raise LimitExceeded(f"{field} takes at most {MAX_IDS_PER_CALL} ids a call; split them",
+                            field=field)
+    ids = [check_identifier(uid, f"{field}[{i}]") for i, uid in enumerate(value)]
+    return tuple(dict.fromkeys(ids))
+
+
+def _description(value: Any) -> str | None:
+    if value is None:
+        return None
+    return check_text(value, "description", MAX_DESCRIPTION_BYTES, "description")
+
+
+class SegmentsOps(EngineBase):
+    """segments_create / update / delete / list / members / check / preview, and the
+    wake-ups the scheduler runs."""
+
+    _control: ControlDB | None = None
+
+    @property
+    def control(self) -> ControlDB:
+        """The control database of this engine's data directory."""
+        if self._control is None:
+            self._control = control_for(self.manager.data_dir)
+        return self._control
+
+    async def _write(self, unit: Callable[[Any], T], small: bool = False) -> T:
+        """Every write unit (of every area) runs with a WriteContext: segment hooks read its
+        time and note wake-ups, which reach the control database before the unit commits."""
+        now, agent_id, control = self.clock.now(), self.agent_id, self.control
+
+        def with_context(conn: Any) -> T:
+            context = WriteContext(now)
+            token = CONTEXT.set(context)
+            try:
+                result = unit(conn)
+            finally:
+                CONTEXT.reset(token)
+            if context.earliest is not None:
+                control.lower(agent_id, context.earliest)
+            return result
+
+        return await super()._write(with_context, small)
+
+    async def close(self) -> None:
+        if self._owns_manager:
+            self.control.close()
+        await super().close()
+
+    async def segments_create(self, name: str, rules: Any = None, manual: bool = False,
+                              description: str | None = None) -> SegmentCreated:
+        """Create a segment (id: a slug of the name) and compute who is in it."""
+        name = check_text(name, "name", MAX_NAME_BYTES, "segment name")
+        if not isinstance(manual, bool):
+            raise InvalidInput("manual must be true or false", field="manual")
+        if manual and rules is not None:
+            raise InvalidInput("a manual segment has no rules: pass rules or manual=true, not "
+                               "both", field="rules")
+        rule = None if manual else _rule(rules)
+        cmd = units.CreateCommand(slugify(name), name, _description(description), rule)
+        now = self.clock.now()
+        return await self._write(lambda conn: units.create(conn, cmd, now))
+
+    async def segments_update(self, segment_id: str, name: str | None = None,
+                              rules: Any = None, add_user_ids: list[str] | None = None,
+                              remove_user_ids: list[str] | None = None,
+                              description: str | None = None) -> SegmentUpdated:
+        """Rename, replace the rules, or add / remove members of a manual segment."""
+        sid = check_segment_id(segment_id)
+        new_name = None if name is None else check_text(name, "name", MAX_NAME_BYTES,
+                                                        "segment name")
+        rule = None if rules is None else parse_rule(rules)
+        add, remove = _user_ids(add_user_ids, "add_user_ids"), _user_ids(remove_user_ids,
+                                                                         "remove_user_ids")
+        both = set(add) & set(remove)
+        if both:
+            raise InvalidInput(f"user_id {sorted(both)[0]!r} is in both add_user_ids and "
+                               "remove_user_ids; give it once", field="add_user_ids")
+        text = _description(description)
+        if new_name is None and rule is None and not add and not remove and text is None:
+            raise InvalidInput("nothing to update: give name, rules, description, add_user_ids "
+                               "or remove_user_ids", field="segment_id")
+        cmd = units.UpdateCommand(sid, new_name, text, rule, add, remove)
+        now = self.clock.now()
+        return await self._write(lambda conn: units.update(conn, cmd, now))
+
+    async def segments_delete(self, segment_id: str) -> SegmentDeleted:
+        """Delete a segment with its membership history (refused while rules read it)."""
+        sid = check_segment_id(segment_id)
+        return await self._write(lambda conn: units.delete(conn, sid))
+
+    async def segments_list(self, limit: int = 50, cursor: str | None = None) -> SegmentsPage:
+        """Segments in creation order with their member counts."""
+        size = check_limit(limit)
+        after = decode_cursor(cursor, (int,))[0] if cursor is not None else 0
+        return await self._read(lambda conn: units.read_list(conn, after, size))
+
+    async def segments_get(self, segment_id: str) -> SegmentInfo:
+        """One segment: its rules, sentence and member count."""
+        sid = check_segment_id(segment_id)
+        return await self._read(lambda conn: units.read_one(conn, sid), small=True)
+
+    async def segments_members(self, segment_id: str, limit: int = 50,
+                               cursor: str | None = None) -> MembersPage:
+        """The member count and a page of members (with since when) in person order."""
+        sid = check_segment_id(segment_id)
+        size = check_limit(limit)
+        after = decode_cursor(cursor, (int,))[0] if cursor is not None else 0
+        return await self._read(lambda conn: units.read_members(conn, sid, after, size))
+
+    async def segments_check(self, segment_id: str, user_id: str) -> CheckResult:
+        """Is the person a member, since when, and why (each condition and what it saw)."""
+        sid, uid = check_segment_id(segment_id), check_identifier(user_id)
+        now = self.clock.now()
+        return await self._read(lambda conn: units.check(conn, sid, uid, now), small=True)
+
+    async def segments_preview(self, rules: Any) -> PreviewResult:
+        """How many people (and a sample of who) would match `rules` now; saves nothing."""
+        rule = parse_rule(rules)
+        now = self.clock.now()
+        return await self._read(lambda conn: units.preview(conn, rule, now))
+
+    async def segments_wake(self, now: float | None = None) -> int:
+        """Run every wake-up due by `now` (default: the clock's now), each at its own
+        moment, and record this agent's next one in the control database. Returns how
+        many ran. The scheduler calls this; tests call it after advancing the clock."""
+        when = self.clock.now() if now is None else now
+        agent_id, control, total = self.agent_id, self.control, 0
+
+        def unit(conn: Any) -> tuple[int, float | None]:
+            processed, earliest = units.run_wakeups(conn, when, WAKEUPS_PER_UNIT)
+            control.set(agent_id, earliest)
+            return processed, earliest
+
+        while True:
+            processed, earliest = await self._write(unit)
+            total += processed
+            if processed == 0 or earliest is None or earliest > when:
+                return total
