@@ -96,7 +96,7 @@ def _serve(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     data_dir = args.data_dir or default_data_dir()
     try:
         if args.transport == "http":
-            anyio.run(_serve_http, args, data_dir)
+            anyio.run(_serve_http, args, data_dir, backend_options=_fast_loop())
             return 0
         if not args.agent:
             parser.error("serve --transport stdio needs --agent ID (or CUSTOMERIO_MCP_AGENT)")
@@ -111,6 +111,15 @@ def _serve(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     except KeyboardInterrupt:
         pass
     return 0
+
+
+def _fast_loop() -> dict[str, bool]:
+    """uvloop for the HTTP transport when it is installed (not on Windows)."""
+    try:
+        import uvloop  # noqa: F401
+    except ImportError:
+        return {}
+    return {"use_uvloop": True}
 
 
 async def _serve_http(args: argparse.Namespace, data_dir: Path) -> None:

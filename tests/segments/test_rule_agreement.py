@@ -16,7 +16,7 @@ from store import segments_repo
 from tests.segments.cases import CASES
 from tests.segments.world import NOW, PEOPLE, D, H, build, static_facts
 from tools.core.segments.compile import Compiler
-from tools.core.segments.evaluate import evaluate, next_change
+from tools.core.segments.evaluate import evaluate, judge, next_change
 from tools.core.segments.nodes import Node
 from tools.core.segments.rules import parse_rule
 from tools.segments.facts import PersonFacts
@@ -103,6 +103,21 @@ def test_next_change_agrees_between_python_sql_and_loader(
         python = next_change(parsed.root, static_facts(uid), NOW)
         assert from_sql[uid] == python, uid
         assert next_change(parsed.root, loaded_facts(conn, uid), NOW) == python, uid
+
+
+@pytest.mark.parametrize(("name", "rule", "expected"), CASES, ids=IDS)
+def test_judge_is_evaluate_and_next_change_in_one_walk(
+    world: tuple[sqlite3.Connection, dict[str, int]], name: str, rule: dict[str, Any],
+    expected: frozenset[str],
+) -> None:
+    conn, _ = world
+    root = parse_rule(rule).root
+    for uid in PEOPLE:
+        for when in (NOW, *LATER):
+            both = (evaluate(root, static_facts(uid), when),
+                    next_change(root, static_facts(uid), when))
+            assert judge(root, static_facts(uid), when) == both, (uid, when)
+            assert judge(root, loaded_facts(conn, uid), when) == both, (uid, when)
 
 
 @pytest.mark.parametrize(("name", "rule", "expected"), CASES, ids=IDS)

@@ -23,7 +23,7 @@ from typing import Any
 
 from store import segments_repo as repo
 from tools.core.segments.deps import FALLING, RISING
-from tools.core.segments.evaluate import evaluate, next_change
+from tools.core.segments.evaluate import evaluate, judge
 from tools.core.segments.nodes import Rule
 from tools.segments.facts import PersonFacts
 from tools.segments.index import SegmentIndex, index_for
@@ -184,8 +184,10 @@ def _reevaluate(conn: sqlite3.Connection, pk: int, segment_pk: int, rule: Rule,
                 wakeups: dict[int, float]) -> bool:
     """Evaluate one segment for the person, store any entry or exit and an earlier
     wake-up; True when membership changed."""
-    member = evaluate(rule.root, facts, at)
-    due = next_change(rule.root, facts, at) if rule.time_relative else None
+    if rule.time_relative:
+        member, due = judge(rule.root, facts, at)
+    else:
+        member, due = evaluate(rule.root, facts, at), None
     scheduled = wakeups.get(segment_pk)
     wake = due is not None and (scheduled is None or due < scheduled)
     if wake:

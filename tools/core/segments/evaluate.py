@@ -104,17 +104,17 @@ def _count_ok(leaf: EventLeaf, count: int) -> bool:
 
 def evaluate(node: Node, facts: Facts, now: float) -> bool:
     """Does the person match `node` at time `now`?"""
-    if isinstance(node, AllOf):
+    if isinstance(node, AllOf):  # the most frequent kinds first: this runs on every write
         return all(evaluate(child, facts, now) for child in node.children)
-    if isinstance(node, AnyOf):
-        return any(evaluate(child, facts, now) for child in node.children)
-    if isinstance(node, Not):
-        return not evaluate(node.child, facts, now)
     if isinstance(node, AttrLeaf):
         attrs = facts.attributes()
         return values.test(node, node.name in attrs, attrs.get(node.name), now)
     if isinstance(node, EventLeaf):
         return _count_ok(node, len(matching_times(node, facts, now))) != node.negated
+    if isinstance(node, AnyOf):
+        return any(evaluate(child, facts, now) for child in node.children)
+    if isinstance(node, Not):
+        return not evaluate(node.child, facts, now)
     if isinstance(node, SegmentLeaf):
         return facts.in_segment(node.segment_id) != node.negated
     assert isinstance(node, DeviceLeaf)
@@ -150,6 +150,45 @@ def next_change(node: Node, facts: Facts, now: float) -> float | None:
     if len(stamps) >= node.lo:
         return stamps[node.lo - 1] + window  # the count falls below at_least
     return None
+
+
+def judge(node: Node, facts: Facts, now: float) -> tuple[bool, float | None]:
+    """(evaluate, next_change) in one walk, reading each event list once; real-time
+    membership uses it for time-relative rules (the agreement table checks it equals
+    the two)."""
+    if not is_time_relative(node):
+        return evaluate(node, facts, now), None
+    if isinstance(node, Not):
+        value, when = judge(node.child, facts, now)
+        return not value, when
+    if isinstance(node, (AllOf, AnyOf)):
+        decisive = isinstance(node, AnyOf)
+        result, soonest = not decisive, None
+        for child in node.children:
+            if not is_time_relative(child):
+                if evaluate(child, facts, now) == decisive:
+                    return decisive, None  # a fixed part decides: no change by time
+                continue
+            value, when = judge(child, facts, now)
+            if value == decisive:
+                result = decisive
+            if when is not None and (soonest is None or when < soonest):
+                soonest = when
+        return result, soonest
+    if isinstance(node, AttrLeaf):
+        attrs = facts.attributes()
+        present, stored = node.name in attrs, attrs.get(node.name)
+        return (values.test(node, present, stored, now),
+                values.next_flip(node, present, stored, now))
+    assert isinstance(node, EventLeaf) and node.timeframe is not None
+    stamps = matching_times(node, facts, now)
+    value = _count_ok(node, len(stamps)) != node.negated
+    window = node.timeframe.seconds
+    if node.hi is not None and len(stamps) > node.hi:
+        return value, stamps[node.hi] + window
+    if len(stamps) >= node.lo:
+        return value, stamps[node.lo - 1] + window
+    return value, None
 
 
 @dataclass(frozen=True)

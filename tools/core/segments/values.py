@@ -25,8 +25,15 @@ from tools.core.validate import parse_timestamp, utf8_len
 _SCALARS = "a string, a number or true/false"
 
 
+_KINDS: dict[type, str] = {type(None): "null", bool: "bool", int: "number", float: "number",
+                           str: "string", list: "array", dict: "object"}
+
+
 def kind(value: Any) -> str:
     """The JSON type of a stored value: null, bool, number, string, array or object."""
+    found = _KINDS.get(type(value))
+    if found is not None:
+        return found
     if value is None:
         return "null"
     if isinstance(value, bool):
