@@ -137,6 +137,28 @@ def person_state(conn: sqlite3.Connection,
     return memberships, wakeups
 
 
+def state_and_person(conn: sqlite3.Connection, person_pk: int
+                     ) -> tuple[tuple[str, int], dict[int, float], dict[int, float]]:
+    """state() and person_state() in ONE statement (track's hot path: a statement costs
+    more than the rows it reads)."""
+    memberships: dict[int, float] = {}
+    wakeups: dict[int, float] = {}
+    state: tuple[str, int] | None = None
+    rows = conn.execute(
+        "SELECT -1, uuid, version FROM segment_state UNION ALL "
+        "SELECT segment_pk, since, due FROM segment_people WHERE person_pk = ?", (person_pk,))
+    for segment_pk, since, due in rows:
+        if segment_pk == -1:
+            state = (since, due)
+            continue
+        if since is not None:
+            memberships[segment_pk] = since
+        if due is not None:
+            wakeups[segment_pk] = due
+    assert state is not None, "segment_state always holds one row (migration 0002)"
+    return state, memberships, wakeups
+
+
 def memberships_of(conn: sqlite3.Connection, person_pk: int) -> dict[int, float]:
     """segment pk -> since, for every segment the person is in."""
     return person_state(conn, person_pk)[0]

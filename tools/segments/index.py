@@ -147,9 +147,10 @@ _CACHE: OrderedDict[tuple[str, int], SegmentIndex] = OrderedDict()
 _CACHE_LOCK = threading.Lock()  # agents' units run on their own connection threads
 
 
-def index_for(conn: sqlite3.Connection) -> SegmentIndex:
-    """The segments of the database behind `conn` (cached while its version holds)."""
-    uuid, version = repo.state(conn)
+def index_for(conn: sqlite3.Connection, state: tuple[str, int] | None = None) -> SegmentIndex:
+    """The segments of the database behind `conn` (cached while its version holds);
+    `state` is repo.state(conn) when the caller has already read it."""
+    uuid, version = state if state is not None else repo.state(conn)
     key = (uuid, id(conn))
     with _CACHE_LOCK:
         cached = _CACHE.get(key)

@@ -97,15 +97,17 @@ def on_events(conn: sqlite3.Connection, stored: Iterable[tuple[int, str, str]], 
 def on_event(conn: sqlite3.Connection, pk: int, kind: str, name: str, now: float,
              created: bool) -> None:
     """After track stored one event for a person (created by it when `created`)."""
-    index = index_for(conn)
+    state, memberships, wakeups = repo.state_and_person(conn, pk)
+    index = index_for(conn, state)
     if not index.dynamic:
         return
+    person = (memberships, wakeups)
     if created:
-        refresh(conn, index, pk, index.dynamic, now, "track")
+        refresh(conn, index, pk, index.dynamic, now, "track", person=person)
         return
     seeds = index.event_seeds(kind, name)
     if seeds:
-        refresh(conn, index, pk, seeds, now, "track", event=(kind, name))
+        refresh(conn, index, pk, seeds, now, "track", event=(kind, name), person=person)
 
 
 def device_owner(conn: sqlite3.Connection, device_id: str) -> int | None:
@@ -146,11 +148,13 @@ def on_merge(conn: sqlite3.Connection, keep: int, gone: int, attributes: Mapping
 
 def refresh(conn: sqlite3.Connection, index: SegmentIndex, pk: int, seeds: Collection[int],
             at: float, cause: str, attributes: Mapping[str, Any] | None = None,
-            event: tuple[str, str] | None = None) -> list[int]:
+            event: tuple[str, str] | None = None,
+            person: tuple[dict[int, float], dict[int, float]] | None = None) -> list[int]:
     """Re-evaluate segments `seeds` (and readers of any that change) for person `pk` at
     time `at`; returns the segments whose membership changed. With `event` (type, name),
-    the event just stored, seeds it cannot change are skipped (see event_polarity)."""
-    memberships, wakeups = repo.person_state(conn, pk)
+    the event just stored, seeds it cannot change are skipped (see event_polarity).
+    `person` is repo.person_state(conn, pk) when the caller has already read it."""
+    memberships, wakeups = person if person is not None else repo.person_state(conn, pk)
     facts = PersonFacts(conn, pk, index, memberships, attributes)  # loads what is read
     queue = sorted((index.position[s], s) for s in seeds)  # a sorted list is a heap
     queued = set(seeds)
