@@ -36,6 +36,11 @@ def _hash(secret: str) -> str:
     return hashlib.sha256(secret.encode()).hexdigest()
 
 
+def _data_version(conn: sqlite3.Connection) -> int:
+    """Changes whenever ANOTHER connection commits to the database."""
+    return int(conn.execute("PRAGMA data_version").fetchone()[0])
+
+
 def _new_token() -> tuple[str, str, str]:
     """(token, key id, hash of the secret)."""
     key_id, secret = secrets.token_hex(6), secrets.token_urlsafe(32)
@@ -51,6 +56,11 @@ class AgentRegistry:
         self._db: AgentDatabase | None = None
         self._opening = asyncio.Lock()  # many first requests at once must open it only once
         self._touched: dict[str, float] = {}
+        # key id -> (token hash, agent id) of verified tokens, valid while no other
+        # connection has written the control database (PRAGMA data_version says so);
+        # this registry's own writes clear it.
+        self._verified: dict[str, tuple[str, str]] = {}
+        self._verified_version: int | None = None
 
     async def _database(self) -> AgentDatabase:
         if self._db is None:
@@ -73,6 +83,7 @@ class AgentRegistry:
             repo.insert_agent(conn, agent_id, key_id, digest, now)
 
         await (await self._database()).write(unit, small=True)
+        self._verified.clear()
         return token
 
     async def rotate(self, agent_id: str) -> str:
@@ -85,6 +96,7 @@ class AgentRegistry:
             repo.set_token(conn, agent_id, key_id, digest, now)
 
         await (await self._database()).write(unit, small=True)
+        self._verified.clear()
         return token
 
     async def revoke(self, agent_id: str) -> None:
@@ -96,6 +108,7 @@ class AgentRegistry:
             repo.revoke(conn, agent_id, now)
 
         await (await self._database()).write(unit, small=True)
+        self._verified.clear()
 
     async def list(self) -> list[AgentInfo]:
         """Every registered agent (never tokens)."""
@@ -110,16 +123,24 @@ class AgentRegistry:
         if prefix != "cio" or not key_id or not secret:
             return None
         db = await self._database()
-        row = await db.read(lambda conn: repo.find_by_key(conn, key_id), small=True)
-        if row is None or row.revoked_at is not None:
-            return None
-        if not hmac.compare_digest(_hash(secret), row.token_hash):
+        version = await db.read_statement(_data_version)
+        if version != self._verified_version:
+            self._verified.clear()
+            self._verified_version = version
+        known = self._verified.get(key_id)
+        if known is None:
+            row = await db.read_statement(lambda conn: repo.find_by_key(conn, key_id))
+            if row is None or row.revoked_at is not None:
+                return None
+            known = self._verified[key_id] = (row.token_hash, row.agent_id)
+        token_hash, agent_id = known
+        if not hmac.compare_digest(_hash(secret), token_hash):
             return None
         now = self.clock.now()
-        if now - self._touched.get(row.agent_id, 0.0) >= TOUCH_INTERVAL_S:
-            self._touched[row.agent_id] = now
-            await db.write(lambda conn: repo.touch(conn, row.agent_id, now), small=True)
-        return row.agent_id
+        if now - self._touched.get(agent_id, 0.0) >= TOUCH_INTERVAL_S:
+            self._touched[agent_id] = now
+            await db.write(lambda conn: repo.touch(conn, agent_id, now), small=True)
+        return agent_id
 
     @staticmethod
     def _require(conn: sqlite3.Connection, agent_id: str) -> None:

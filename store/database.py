@@ -104,6 +104,14 @@ class AgentDatabase:
         """Run `unit` in one read transaction: a consistent snapshot."""
         return await self._run(unit, "BEGIN", small)
 
+    async def read_statement(self, unit: Callable[[sqlite3.Connection], T]) -> T:
+        """A read that is ONE statement (atomic on its own): no BEGIN / COMMIT around it,
+        inline when the connection is idle."""
+        connection = self._connection
+        if self.inline and self._submitted == self._finished:
+            return unit(connection._conn)
+        return await connection._execute(lambda: _wait_unlocked(lambda: unit(connection._conn)))
+
     async def _run(self, unit: Callable[[sqlite3.Connection], T], begin: str, small: bool) -> T:
         connection = self._connection
         if small and self.inline and self._submitted == self._finished:
