@@ -162,13 +162,6 @@ def set_uses(conn: sqlite3.Connection, kind: UserKind, user_id: str,
                      [(kind, user_id, snippet_id) for snippet_id in snippet_ids])
 
 
-def uses_of(conn: sqlite3.Connection, kind: UserKind, user_id: str) -> list[str]:
-    """The snippets `user_id` renders directly."""
-    rows = conn.execute("SELECT snippet_id FROM snippet_uses WHERE user_kind = ? AND "
-                        "user_id = ? ORDER BY snippet_id", (kind, user_id))
-    return [r[0] for r in rows]
-
-
 def users_of(conn: sqlite3.Connection, snippet_id: str) -> list[tuple[str, str]]:
     """(kind, id) of every template, layout and snippet that renders `snippet_id`."""
     rows = conn.execute("SELECT user_kind, user_id FROM snippet_uses WHERE snippet_id = ? "

@@ -10,7 +10,6 @@ from tools.core import limits
 from tools.core.errors import InvalidInput, LimitExceeded
 from tools.core.validate import check_identifier, check_object, check_text, parse_timestamp, to_json
 
-RESERVED = ("_update", "anonymous_id", "created_at", "email", "timezone", "unsubscribed")
 _TRUE = (True, 1, "true")
 _FALSE = (False, 0, "false")
 

@@ -14,8 +14,6 @@ from tools.core.templates import filters, limits
 from tools.core.templates.guards import guard_filters
 from tools.core.templates.sandbox import MessageTemplate, SnippetLoader
 
-EXTRA_FILTERS = ("date", "timezone", "format_number", "currency", "pluralize", "json")
-
 
 class MessageEnvironment(Environment):
     """python-liquid's Environment with our limits and template class."""
