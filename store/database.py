@@ -20,6 +20,7 @@ from typing import Literal, TypeVar
 
 import aiosqlite
 
+from store.checkpoint import CHECKPOINT_EVERY, CHECKPOINT_ROWS, CHECKPOINTER, HARD_LIMIT_PAGES
 from store.migrate import apply_migrations
 
 T = TypeVar("T")
@@ -34,6 +35,7 @@ def connect_sync(path: Path | str, synchronous: Synchronous = "NORMAL",
     _wait_unlocked(lambda: conn.execute("PRAGMA journal_mode = WAL"))
     conn.execute(f"PRAGMA synchronous = {synchronous}")
     conn.execute("PRAGMA foreign_keys = ON")
+    conn.execute(f"PRAGMA wal_autocheckpoint = {HARD_LIMIT_PAGES}")  # see store.checkpoint
     _wait_unlocked(lambda: apply_migrations(conn, time.time(), migrations))
     return conn
 
@@ -81,6 +83,8 @@ class AgentDatabase:
         self._submitted = 0
         self._finished = 0
         self.inline = True  # small units may run on the event loop when the thread is idle
+        self._writes = 0  # since the last background checkpoint request
+        self._changes_seen = 0  # the connection's total_changes then
 
     @classmethod
     async def open(cls, path: Path, synchronous: Synchronous = "NORMAL",
@@ -98,7 +102,14 @@ class AgentDatabase:
 
     async def write(self, unit: Callable[[sqlite3.Connection], T], *, small: bool = False) -> T:
         """Run `unit` in one write transaction (BEGIN IMMEDIATE ... COMMIT)."""
-        return await self._run(unit, "BEGIN IMMEDIATE", small)
+        result = await self._run(unit, "BEGIN IMMEDIATE", small)
+        self._writes += 1
+        if self._writes >= CHECKPOINT_EVERY or (
+                self._connection._conn.total_changes - self._changes_seen >= CHECKPOINT_ROWS):
+            self._writes = 0
+            self._changes_seen = self._connection._conn.total_changes
+            CHECKPOINTER.request(self.path)
+        return result
 
     async def read(self, unit: Callable[[sqlite3.Connection], T], *, small: bool = False) -> T:
         """Run `unit` in one read transaction: a consistent snapshot."""

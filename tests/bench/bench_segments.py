@@ -5,8 +5,9 @@
    query hand-written in plain sqlite3 on the same file (count only, no writes).
 2. segments_check for one person through the Python API: target median < 1 ms. Raw: the
    rule as one hand-written sqlite3 query for that person.
-3. track() throughput with 20 segments defined vs none (two copies of the same agent,
-   alternating rounds, the same event sequence): target >= 50% for traffic in sessions
+3. track() throughput with 20 segments defined vs none (two copies of the same agent, the
+   same event sequence, interleaved in blocks of 100 tracks, the ratio of the total time
+   of all rounds): target >= 50% for traffic in sessions
    (a person sends SESSION events in a row, as apps do). Also printed, with no target:
    every event from a different random person, the worst case for segment churn (about
    half of those events make someone enter a segment, each entry costing its own pages).
@@ -175,13 +176,29 @@ async def bench_check(report: Report, data: Path, calls: int) -> None:
                   f"{median(ours):.3f} ms (target < 1 ms)")
 
 
-async def track_rate(cio: CustomerIO, sequence: list[tuple[str, str, str]]) -> float:
+async def track_all(cio: CustomerIO, sequence: list[tuple[str, str, str]]) -> int:
+    """Nanoseconds to track `sequence`, one call after another."""
     start = now_ns()
     for uid, kind, name in sequence:
         await cio.track(name, user_id=uid, type=kind)
-    return len(sequence) / ((now_ns() - start) / 1e9)
+    return now_ns() - start
 
 
+async def interleaved(none: CustomerIO, twenty: CustomerIO,
+                      sequence: list[tuple[str, str, str]]) -> tuple[int, int]:
+    """(ns for none, ns for twenty) to track `sequence` on both, in alternating blocks of
+    BLOCK tracks (which agent goes first alternates too): this VM's speed drifts by tens
+    of percent within seconds, and both sides must see the same drift."""
+    spent = [0, 0]
+    for block_number, first in enumerate(range(0, len(sequence), BLOCK)):
+        block = sequence[first:first + BLOCK]
+        sides = [(0, none), (1, twenty)]
+        for side, cio in sides if block_number % 2 == 0 else sides[::-1]:
+            spent[side] += await track_all(cio, block)
+    return spent[0], spent[1]
+
+
+BLOCK = 100
 SESSION = 8
 
 
@@ -219,16 +236,16 @@ async def bench_track(report: Report, data: Path, rounds: int, tracks: int) -> N
         ratios = {}
         for label, make in ((f"sessions of {SESSION} events", sessions),
                             ("every event from another person", scattered)):
-            base, loaded = [], []
+            totals = [0, 0]
             for _ in range(rounds):
                 sequence = make(rng, people, tracks)
-                base.append(await track_rate(none, sequence))
-                loaded.append(await track_rate(twenty, sequence))
-                report.line(f"  {label}: none {base[-1]:,.0f}/s, twenty {loaded[-1]:,.0f}/s, "
-                            f"ratio {loaded[-1] / base[-1]:.0%}")
-            ratios[label] = median(loaded) / median(base)
-            report.line(f"  {label}: medians none {median(base):,.0f}/s, twenty "
-                        f"{median(loaded):,.0f}/s = {ratios[label]:.0%}")
+                spent = await interleaved(none, twenty, sequence)
+                totals = [totals[0] + spent[0], totals[1] + spent[1]]
+                report.line(f"  {label}: none {len(sequence) / spent[0] * 1e9:,.0f}/s, twenty "
+                            f"{len(sequence) / spent[1] * 1e9:,.0f}/s, ratio "
+                            f"{spent[0] / spent[1]:.0%}")
+            ratios[label] = totals[0] / totals[1]
+            report.line(f"  {label}: all rounds, twenty at {ratios[label]:.0%} of none")
     session_ratio = ratios[f"sessions of {SESSION} events"]
     report.target("track with 20 segments (sessions)", session_ratio >= 0.5,
                   f"{session_ratio:.0%} of none (target >= 50%)")
@@ -249,10 +266,10 @@ def with_checkpoint(pages: int) -> None:
 
 
 def main() -> int:
-    cli = parser(__doc__.splitlines()[0], rounds=3)
+    cli = parser(__doc__.splitlines()[0], rounds=5)
     cli.add_argument("--people", type=int, default=100_000)
     cli.add_argument("--events", type=int, default=1_000_000)
-    cli.add_argument("--tracks", type=int, default=3_000)
+    cli.add_argument("--tracks", type=int, default=4_000)
     cli.add_argument("--checks", type=int, default=2_000)
     cli.add_argument("--data", type=Path, default=None,
                      help="keep the data set in this directory (built once)")
