@@ -89,3 +89,20 @@ async def test_rate_limit_answers_with_a_clear_tool_error(runtime: Runtime, cloc
             assert "retry in" in limited.content[0].text
             clock.advance(1.0)
             structured(await client.call_tool("list_people", {}))
+
+
+async def test_a_stray_mcp_param_header_on_a_modern_post_is_ignored(
+    base_url: str, tokens: dict[str, str], runtime: Runtime
+) -> None:
+    meta = {"io.modelcontextprotocol/protocolVersion": "2026-07-28",
+            "io.modelcontextprotocol/clientInfo": {"name": "raw", "version": "1"},
+            "io.modelcontextprotocol/clientCapabilities": {}}
+    body = {"jsonrpc": "2.0", "id": 7, "method": "tools/call", "params": {
+        "name": "track", "arguments": {"name": "tick", "user_id": "p1"}, "_meta": meta}}
+    async with raw_http() as http:
+        response = await http.post(f"{base_url}/mcp", json=body, headers=_auth(
+            tokens["alice"], **{"MCP-Protocol-Version": "2026-07-28", "Mcp-Method": "tools/call",
+                                "Mcp-Name": "track", "Mcp-Param-User-Id": "someone-else"}))
+    assert response.status_code == 200, response.text
+    assert response.json()["result"]["structuredContent"]["status"] == "stored"
+    assert (await runtime.engine("alice").get_person("p1")).user_id == "p1"
