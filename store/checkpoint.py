@@ -48,6 +48,12 @@ class Checkpointer:
                 self._thread.start()
             self._wake.notify()
 
+    def discard(self, path: Path) -> None:
+        """Forget a waiting request for `path` (its database is being closed, and closing
+        checkpoints it anyway)."""
+        with self._wake:
+            self._waiting.pop(path, None)
+
     def _run(self) -> None:
         while True:
             with self._wake:

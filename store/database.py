@@ -145,4 +145,5 @@ class AgentDatabase:
 
     async def close(self) -> None:
         """Finish queued work and close the connection."""
+        CHECKPOINTER.discard(self.path)
         await self._connection.close()

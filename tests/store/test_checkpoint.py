@@ -73,3 +73,11 @@ def test_a_checkpoint_of_a_missing_database_creates_nothing(tmp_path: Path) -> N
     CHECKPOINTER.request(tmp_path / "gone-too.sqlite3")
     wait_for(lambda: CHECKPOINTER.completed > before)
     assert list(tmp_path.iterdir()) == []
+
+
+def test_a_waiting_request_can_be_discarded(tmp_path: Path) -> None:
+    checkpointer = type(CHECKPOINTER)()
+    checkpointer._waiting[tmp_path / "a.sqlite3"] = None  # queued, thread not started
+    checkpointer.discard(tmp_path / "a.sqlite3")
+    checkpointer.discard(tmp_path / "never-asked.sqlite3")
+    assert checkpointer._waiting == {}
