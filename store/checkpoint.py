@@ -4,8 +4,9 @@ SQLite's automatic checkpoint runs inside the COMMIT that crosses its threshold,
 synchronous=NORMAL a checkpoint fsyncs the WAL and the database file: 5-15 ms here. A small
 unit commits inline on the event loop, so that stall would hold up every agent served by
 the process. Instead each agent database asks for a PASSIVE checkpoint every
-CHECKPOINT_EVERY writes (or CHECKPOINT_ROWS changed rows), and one process-wide thread runs them on a short-lived connection
-of its own (a checkpoint never blocks the writer or readers).
+CHECKPOINT_EVERY writes (or CHECKPOINT_ROWS changed rows), and one process-wide thread
+runs them, each on a short-lived connection of its own (a PASSIVE checkpoint never blocks
+the writer or readers).
 
 The connection's own automatic checkpoint stays on at HARD_LIMIT_PAGES, far above what the
 background keeps up with: under writes that never pause, a PASSIVE checkpoint cannot catch
