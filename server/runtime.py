@@ -1,4 +1,5 @@
-"""The process-wide runtime: owns the store manager and the scheduler (and, later, the
+"""The process-wide runtime: owns the store manager, the services engines share (the
+control database, the process's name in claims) and the scheduler (and, later, the
 senders).
 
 It starts once per process, whatever the transport, and closes every database on exit.
@@ -8,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
 from pathlib import Path
 from types import TracebackType
 
@@ -17,7 +19,9 @@ from store.control import control_for
 from store.database import Synchronous
 from store.manager import DEFAULT_MAX_OPEN, StoreManager
 from tools.api import CustomerIO
-from tools.core.clock import Clock, SystemClock
+from tools.core.clock import CLOCK_VARIABLE, Clock, clock_from_spec
+from tools.engine import Services
+from tools.timed import process_owner
 
 
 class Runtime:
@@ -25,12 +29,14 @@ class Runtime:
 
     def __init__(self, data_dir: Path, *, clock: Clock | None = None,
                  max_open: int = DEFAULT_MAX_OPEN, synchronous: Synchronous = "NORMAL",
-                 run_scheduler: bool = True) -> None:
+                 run_scheduler: bool = True, kind: str = "server") -> None:
         self.data_dir = data_dir
-        self.clock: Clock = clock or SystemClock()
+        # CUSTOMERIO_MCP_CLOCK lets tests give several processes one moving clock
+        self.clock: Clock = clock or clock_from_spec(os.environ.get(CLOCK_VARIABLE))
         self.store = StoreManager(data_dir, max_open=max_open, synchronous=synchronous)
         self.registry = AgentRegistry(data_dir, self.clock)
         self.control = control_for(data_dir)
+        self.services = Services(self.control, process_owner(kind))
         # run_due(now) is the scheduler's entry point; the loop is started on __aenter__
         self.scheduler = Scheduler(self.engine, self.control, self.clock)
         self._run_scheduler = run_scheduler
@@ -38,9 +44,7 @@ class Runtime:
 
     def engine(self, agent_id: str) -> CustomerIO:
         """The engine of one agent (cheap: databases are opened lazily and shared)."""
-        engine = CustomerIO(self.store, agent_id, self.clock)
-        engine._control = self.control
-        return engine
+        return CustomerIO(self.store, agent_id, self.clock, services=self.services)
 
     async def __aenter__(self) -> Runtime:
         if self._run_scheduler:

@@ -13,6 +13,7 @@ writer either way.
 from __future__ import annotations
 
 import sqlite3
+import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -26,6 +27,19 @@ from store.migrate import apply_migrations
 T = TypeVar("T")
 Synchronous = Literal["OFF", "NORMAL", "FULL", "EXTRA"]
 BUSY_TIMEOUT_S = 5.0
+
+
+class RetryOnThread(Exception):  # noqa: N818 - a signal, not an error
+    """Raised by a unit running inline on the event loop when it would have to wait (for
+    a lock, or to open a file): the unit is rolled back and run again on the thread."""
+
+
+_INLINE = threading.local()
+
+
+def running_inline() -> bool:
+    """Whether the current unit runs inline on the event loop (where nothing may wait)."""
+    return getattr(_INLINE, "active", False)
 
 
 def connect_sync(path: Path | str, synchronous: Synchronous = "NORMAL",
@@ -126,11 +140,16 @@ class AgentDatabase:
     async def _run(self, unit: Callable[[sqlite3.Connection], T], begin: str, small: bool) -> T:
         connection = self._connection
         if small and self.inline and self._submitted == self._finished:
+            _INLINE.active = True
             try:
                 return run_in_transaction(connection._conn, unit, begin)
             except sqlite3.OperationalError as exc:
                 if not _is_busy(exc):
                     raise
+            except RetryOnThread:
+                pass
+            finally:
+                _INLINE.active = False
 
         def on_thread() -> T:
             try:

@@ -108,16 +108,39 @@ def unsuppress(conn: sqlite3.Connection, user_id: str) -> bool:
     return conn.execute("DELETE FROM suppressions WHERE user_id = ?", (user_id,)).rowcount > 0
 
 
-def insert_event(conn: sqlite3.Connection, values: EventValues) -> bool:
-    """Store one event; False when its event_id was seen before."""
-    return conn.execute(_INSERT_EVENT, values).rowcount > 0
+def insert_event(conn: sqlite3.Connection, values: EventValues) -> int | None:
+    """Store one event; its pk, or None when its event_id was seen before."""
+    cursor = conn.execute(_INSERT_EVENT, values)
+    return cursor.lastrowid if cursor.rowcount > 0 else None
 
 
-def insert_events(conn: sqlite3.Connection, rows: list[EventValues]) -> int:
-    """Store many events; returns how many were new (the rest were duplicates)."""
+def insert_events(conn: sqlite3.Connection, rows: list[EventValues]) -> list[int | None]:
+    """Store many events; the pk of each row, None for a duplicate (an event_id seen
+    before, or earlier in `rows`)."""
+    first = (conn.execute("SELECT coalesce(max(pk), 0) FROM events").fetchone()[0]) + 1
     before = conn.total_changes
     conn.executemany(_INSERT_EVENT, rows)
-    return conn.total_changes - before
+    stored = conn.total_changes - before
+    if stored == len(rows):
+        return list(range(first, first + stored))
+    ids = [row[0] for row in rows if row[0] is not None]
+    new_ids: set[str] = set()
+    for start in range(0, len(ids), 500):
+        chunk = ids[start:start + 500]
+        marks = ", ".join("?" * len(chunk))
+        new_ids.update(r[0] for r in conn.execute(
+            f"SELECT event_id FROM events WHERE pk >= ? AND event_id IN ({marks})",
+            [first, *chunk]))
+    pks: list[int | None] = []
+    next_pk = first
+    for row in rows:
+        if row[0] is None or row[0] in new_ids:
+            new_ids.discard(row[0])  # a repeat later in rows is a duplicate
+            pks.append(next_pk)
+            next_pk += 1
+        else:
+            pks.append(None)
+    return pks
 
 
 def linked_person(conn: sqlite3.Connection, anonymous_id: str) -> int | None:
@@ -177,6 +200,13 @@ def delete_device(conn: sqlite3.Connection, pk: int, device_id: str) -> bool:
     return conn.execute(
         "DELETE FROM devices WHERE person_pk = ? AND device_id = ?", (pk, device_id)
     ).rowcount > 0
+
+
+def device_owner(conn: sqlite3.Connection, device_id: str) -> int | None:
+    """The pk of the person holding a device token, if anyone does."""
+    row = conn.execute("SELECT person_pk FROM devices WHERE device_id = ?",
+                       (device_id,)).fetchone()
+    return row[0] if row else None
 
 
 def device_count(conn: sqlite3.Connection, pk: int) -> int:

@@ -103,6 +103,17 @@ CREATE TABLE templates (
     updated_at  REAL NOT NULL,
     CHECK (layout_id IS NULL OR channel = 'email')
 );
+CREATE TABLE timed_work (
+    id               INTEGER PRIMARY KEY CHECK (id = 1),
+    owner            TEXT,  -- the process running the due work now; NULL: nobody
+    claimed_at       REAL,
+    expires          REAL,  -- the claim lapses then (its owner died): another may take it
+    last_owner       TEXT,
+    last_started_at  REAL,
+    last_finished_at REAL,
+    last_ran         INTEGER,  -- pieces of work the last run did
+    last_lateness    REAL      -- how late (seconds) its most overdue piece ran
+);
 CREATE INDEX anonymous_links_person ON anonymous_links(person_pk);
 CREATE INDEX devices_person ON devices(person_pk);
 CREATE INDEX events_anonymous_time ON events(anonymous_id, timestamp) WHERE person_pk IS NULL;

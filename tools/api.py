@@ -4,7 +4,9 @@
         await cio.identify("u1", {"email": "a@example.com"})
         await cio.track("login", user_id="u1")
 
-Each area contributes its operations as a mixin; the MCP tools are thin wrappers.
+Each area contributes its operations as a mixin; the MCP tools are thin wrappers. This is
+the composition root: the one place that knows every area and wires how they meet
+(change-event subscribers, timed work, what they add to a person's profile).
 """
 
 from __future__ import annotations
@@ -13,11 +15,19 @@ from store.agent_ids import InvalidAgentId
 from tools.engine import default_data_dir
 from tools.people.api import PeopleOps
 from tools.segments.api import SegmentsOps
+from tools.segments.subscriber import on_changes as segments_on_changes
+from tools.segments.units import SegmentWakeups
+from tools.segments.units import person_view as segments_person_view
 from tools.templates.api import TemplatesOps
 
 
 class CustomerIO(PeopleOps, TemplatesOps, SegmentsOps):
-    """One agent's whole engine."""
+    """One agent's whole engine: every area's operations, and how the areas meet."""
+
+    # Change events reach these in order (a subscriber's own changes reach those after it).
+    subscribers = (segments_on_changes,)
+    timed_work = (SegmentWakeups(),)
+    person_views = (segments_person_view,)
 
 
 __all__ = ["CustomerIO", "InvalidAgentId", "default_data_dir"]

@@ -1,17 +1,28 @@
-"""EngineBase: what every area's operations share (the agent, its store, the clock)."""
+"""EngineBase: what every area's operations share (the agent, its store, the clock, the
+process's services), the write path with its change events, and the timed-work runner."""
 
 from __future__ import annotations
 
+import logging
 import os
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
-from typing import Any, TypeVar
+from typing import Any, ClassVar, TypeVar
 
+from store import timed_repo
+from store.control import ControlDB, control_for
 from store.manager import StoreManager
+from tools import timed
 from tools.core import limits
 from tools.core.clock import Clock, SystemClock
 from tools.core.errors import InvalidInput
+from tools.timed import ClaimLost, TimedRun, TimedWork
+from tools.writes import Subscriber, WriteContext, run_in_context
+
+log = logging.getLogger(__name__)
+RETRY_SECONDS = 60.0  # due work that failed is tried again this much later
 
 T = TypeVar("T")
 E = TypeVar("E", bound="EngineBase")
@@ -35,15 +46,35 @@ def check_limit(limit: Any) -> int:
     return limit
 
 
+@dataclass(frozen=True)
+class Services:
+    """What a process gives its engines: the control database of the data directory and
+    the process's name in claims on timed work."""
+
+    control: ControlDB
+    owner: str
+    claim_lease: float = timed.LEASE_S
+
+    @classmethod
+    def for_data_dir(cls, data_dir: Path, kind: str = "python") -> Services:
+        return cls(control_for(data_dir), timed.process_owner(kind))
+
+
 class EngineBase:
     """One agent's engine state. Cheap to create; databases are owned by the StoreManager."""
 
+    # Wired by the composition root (tools/api.py): who hears change events, in order, and
+    # the timed work of each area.
+    subscribers: ClassVar[tuple[Subscriber, ...]] = ()
+    timed_work: ClassVar[tuple[TimedWork, ...]] = ()
+
     def __init__(self, manager: StoreManager, agent_id: str, clock: Clock | None = None,
-                 *, owns_manager: bool = False) -> None:
+                 *, services: Services | None = None, owns_manager: bool = False) -> None:
         manager.path_for(agent_id)  # validates the id before any file is touched
         self.manager = manager
         self.agent_id = agent_id
         self.clock: Clock = clock or SystemClock()
+        self.services = services or Services.for_data_dir(manager.data_dir)
         self._owns_manager = owns_manager
 
     @classmethod
@@ -63,13 +94,71 @@ class EngineBase:
     async def close(self) -> None:
         """Close the databases this engine opened (only if it owns its manager)."""
         if self._owns_manager:
+            self.services.control.close()
             await self.manager.close()
 
     async def _write(self, unit: Callable[[Any], T], small: bool = False) -> T:
-        """Run a write unit; `small` ones (one person's worth of work) may run inline."""
+        """Run a write unit in a WriteContext (change events reach the subscribers inside
+        the transaction; timed work it scheduled lowers the agent's control row before it
+        commits). `small` ones (one person's worth of work) may run inline."""
+        now, agent_id, control = self.clock.now(), self.agent_id, self.services.control
+        subscribers = self.subscribers
+
+        def with_context(conn: Any) -> T:
+            context = WriteContext(now, subscribers)
+            result = run_in_context(unit, conn, context)
+            if context.earliest is not None:
+                control.lower(agent_id, context.earliest)
+            return result
+
         async with self.manager.lease(self.agent_id) as db:
-            return await db.write(unit, small=small)
+            return await db.write(with_context, small=small)
 
     async def _read(self, unit: Callable[[Any], T], small: bool = False) -> T:
         async with self.manager.lease(self.agent_id) as db:
             return await db.read(unit, small=small)
+
+    async def run_due(self, now: float | None = None) -> TimedRun:
+        """Run every area's timed work due by `now` (default: the clock's now), oldest
+        first, each piece at its own moment, unless another process holds the claim.
+        The scheduler calls this; a program without one (or a test) may call it too."""
+        when = self.clock.now() if now is None else now
+        owner, lease = self.services.owner, self.services.claim_lease
+        before = await self._write(lambda conn: timed_repo.take(conn, owner, when, when + lease),
+                                   small=True)
+        if before.owner not in (None, owner) and (before.expires or 0.0) > when:
+            return TimedRun(claimed=False, held_by=before.owner, held_until=before.expires)
+        areas, ran, oldest, failed = self.timed_work, 0, None, False
+        started = self.clock.now()
+        try:
+            while True:
+                done = await self._write(
+                    lambda conn: timed.run_chunk(conn, areas, owner, when, lease))
+                if done.count == 0:
+                    break
+                ran += done.count
+                if done.oldest_due is not None and (oldest is None or done.oldest_due < oldest):
+                    oldest = done.oldest_due
+        except ClaimLost:
+            log.warning("agent %s: another process took over its timed work", self.agent_id)
+            return TimedRun(claimed=True, ran=ran)
+        except Exception:
+            log.exception("agent %s: timed work failed; retrying in %.0f s", self.agent_id,
+                          RETRY_SECONDS)
+            failed = True
+        lateness = None if oldest is None else max(0.0, max(when, self.clock.now()) - oldest)
+        next_due = await self._write(lambda conn: self._release(
+            conn, when, started, ran, lateness, failed))
+        return TimedRun(claimed=True, ran=ran, lateness=lateness, next_due=next_due)
+
+    def _release(self, conn: Any, when: float, started: float, ran: int,
+                 lateness: float | None, failed: bool) -> float | None:
+        """Give up the claim and set the agent's control row to its soonest work (a
+        failed run is retried later instead of at once)."""
+        owner = self.services.owner
+        timed_repo.release(conn, owner, started, self.clock.now(), ran, lateness)
+        earliest = timed.earliest_of(conn, self.timed_work)
+        if failed and earliest is not None and earliest <= when:
+            earliest = when + RETRY_SECONDS
+        self.services.control.set(self.agent_id, earliest)
+        return earliest

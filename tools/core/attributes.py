@@ -111,3 +111,14 @@ def copy_missing(primary: dict[str, Any], secondary: dict[str, Any]) -> dict[str
         if name not in merged and len(merged) < limits.ATTRIBUTES_PER_PERSON:
             merged[name] = value
     return merged
+
+
+def changed_attributes(before: dict[str, Any] | Any, after: dict[str, Any] | Any) -> list[str]:
+    """Names whose value differs between two profiles (1, 1.0 and true all differ)."""
+    missing = object()
+    return [name for name in before.keys() | after.keys()
+            if _differs(before.get(name, missing), after.get(name, missing))]
+
+
+def _differs(a: Any, b: Any) -> bool:
+    return type(a) is not type(b) or a != b

@@ -7,7 +7,7 @@ from typing import Any
 
 from tools.core import limits
 from tools.core.attributes import AttributeChanges, prepare_attributes
-from tools.core.errors import InvalidInput
+from tools.core.errors import InvalidInput, NotFound
 from tools.core.validate import (
     check_event_name,
     check_identifier,
@@ -118,3 +118,12 @@ def prepare_device(
     when = now if last_used is None else parse_timestamp(last_used, "attributes.last_used", now)
     attributes_json = to_json(attrs, "attributes", limits.DEVICE_ATTRIBUTES_MAX_BYTES)
     return DeviceCommand(user_id, device_id, platform, attributes_json, when)
+
+
+def person_not_found(user_id: str) -> NotFound:
+    """The error for a user_id nobody has (every area says it the same way)."""
+    return NotFound(
+        f"no person with user_id {user_id!r}; identify creates people and list_people "
+        "shows who exists",
+        field="user_id",
+    )

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 from store.people_repo import EventFilter
 from tools.core import limits
@@ -28,10 +28,14 @@ from tools.people.models import (
     TrackResult,
     UnsuppressResult,
 )
+from tools.person_views import PersonView
 
 
 class PeopleOps(EngineBase):
     """identify, track, batch, people and events."""
+
+    # What other areas add to get_person (wired by the composition root).
+    person_views: ClassVar[tuple[PersonView, ...]] = ()
 
     # --- Track API -------------------------------------------------------------------
 
@@ -103,7 +107,8 @@ class PeopleOps(EngineBase):
     async def get_person(self, user_id: str) -> Person:
         """A person's attributes, devices, event counts and most recent events."""
         uid = check_identifier(user_id)
-        return await self._read(lambda conn: queries.read_person(conn, uid), small=True)
+        views = self.person_views
+        return await self._read(lambda conn: queries.read_person(conn, uid, views), small=True)
 
     async def list_people(self, limit: int = 50, cursor: str | None = None,
                           email: str | None = None) -> PeoplePage:

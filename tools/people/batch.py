@@ -11,13 +11,14 @@ from collections.abc import Callable
 from typing import Any
 
 from store import people_repo as repo
+from tools.changes import Change, PersonCreated
 from tools.core import limits
 from tools.core.errors import EngineError, InvalidInput, LimitExceeded
 from tools.core.people import check_device_id, prepare_device, prepare_identify, prepare_track
 from tools.core.validate import check_identifier, utf8_len
 from tools.people import units
 from tools.people.models import BatchFailure, BatchResult
-from tools.segments import realtime as segments  # segment membership hooks
+from tools.writes import publish
 
 TRACK_ACTIONS = ("track", "page", "screen")
 FIELDS: dict[str, tuple[set[str], set[str]]] = {
@@ -45,15 +46,27 @@ class _Run:
         self.duplicates = self.suppressed = self.created = 0
         self.failures: list[BatchFailure] = []
         self.bytes = 0
-        self.new_people: set[int] = set()  # segments: people created by a track op
+        self.new_people: dict[int, str] = {}  # pk -> user_id of people a track op created
 
     def flush(self) -> None:
+        """Store the buffered events and publish what changed, in operation order: a
+        person created by a track op, then each event stored (never a duplicate)."""
         if self.pending:
-            self.duplicates += len(self.pending) - repo.insert_events(self.conn, self.pending)
-            stored = {(row[1], row[3], row[4]) for row in self.pending if row[1] is not None}
-            segments.on_events(self.conn, stored, self.now, "batch", self.new_people)  # segments
+            pks = repo.insert_events(self.conn, self.pending)
+            self.duplicates += pks.count(None)
+            changes: list[Change] = []
+            for values, event_pk in zip(self.pending, pks, strict=True):
+                person_pk = values[1]
+                if person_pk in self.new_people:
+                    changes.append(PersonCreated(person_pk, self.new_people.pop(person_pk),
+                                                 "batch"))
+                if event_pk is not None:
+                    changes.append(units.event_stored(values, event_pk, "batch"))
+            changes += [PersonCreated(pk, uid, "batch") for pk, uid in self.new_people.items()]
             self.new_people.clear()
             self.pending.clear()
+            if changes:
+                publish(self.conn, changes)
         self.people.clear()
         self.links.clear()
 
@@ -157,7 +170,7 @@ def _track(run: _Run, op: dict[str, Any], action: str) -> None:
         outcome = units.resolve_track(run.conn, cmd, run.now)
         run.created += outcome.person_created
         if outcome.person_created and outcome.person_pk is not None:
-            run.new_people.add(outcome.person_pk)  # segments
+            run.new_people[outcome.person_pk] = key
         pk = cache[key] = outcome.person_pk
         if outcome.status == "ignored_suppressed":
             run.suppressed += 1

@@ -6,7 +6,7 @@ from typing import Literal
 
 from pydantic import BaseModel, Field, JsonValue
 
-from tools.segments.models import PersonSegment, SegmentChange
+from tools.person_views import PersonSegment, SegmentChange
 
 
 class IdentifyResult(BaseModel):

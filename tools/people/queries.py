@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import sqlite3
+from typing import Any
 
 from store import people_repo as repo
 from tools.core import limits
 from tools.core.cursor import encode_cursor
+from tools.core.people import person_not_found
 from tools.core.timefmt import iso
 from tools.people.models import Device, Event, EventsPage, PeoplePage, Person, PersonSummary
-from tools.people.units import not_found, require_person
-from tools.segments.units import person_view
+from tools.people.units import require_person
+from tools.person_views import PersonView
 
 
 def event_model(row: repo.EventRow) -> Event:
@@ -22,13 +24,17 @@ def event_model(row: repo.EventRow) -> Event:
     )
 
 
-def read_person(conn: sqlite3.Connection, user_id: str) -> Person:
-    """The whole profile of one person, with devices, event counts and recent events."""
+def read_person(conn: sqlite3.Connection, user_id: str,
+                views: tuple[PersonView, ...] = ()) -> Person:
+    """The whole profile of one person, with devices, event counts and recent events, and
+    what each of `views` adds."""
     person = require_person(conn, user_id)
     counts = repo.event_counts(conn, person.pk)
     recent = repo.list_events(conn, repo.EventFilter(person_pk=person.pk), None,
                               limits.RECENT_EVENTS)
-    segments, segment_history = person_view(conn, person.pk)
+    extra: dict[str, Any] = {}
+    for view in views:
+        extra.update(view(conn, person.pk))
     return Person(
         user_id=person.user_id, attributes=person.attributes,
         created_at=iso(person.created_at), updated_at=iso(person.updated_at),
@@ -40,7 +46,7 @@ def read_person(conn: sqlite3.Connection, user_id: str) -> Person:
         anonymous_ids=repo.anonymous_ids_of(conn, person.pk),
         event_counts=counts, total_events=sum(counts.values()),
         recent_events=[event_model(e) for e in recent],
-        segments=segments, segment_history=segment_history,
+        **extra,
     )
 
 
@@ -68,7 +74,7 @@ def read_events(
     if user_id is not None:
         pk = repo.person_pk(conn, user_id)
         if pk is None:
-            raise not_found(user_id)
+            raise person_not_found(user_id)
         where = repo.EventFilter(pk, where.anonymous_id, where.name, where.since, where.until)
     rows = repo.list_events(conn, where, after, limit + 1)
     more = len(rows) > limit

@@ -7,10 +7,21 @@ import sqlite3
 from dataclasses import dataclass
 
 from store import people_repo as repo
+from tools.changes import (
+    AnonymousEventsClaimed,
+    AttributesChanged,
+    Change,
+    DeviceAdded,
+    DeviceRemoved,
+    EventStored,
+    PeopleMerged,
+    PersonCreated,
+    PersonDeleted,
+)
 from tools.core import limits
-from tools.core.attributes import copy_missing, merge_attributes
+from tools.core.attributes import changed_attributes, copy_missing, merge_attributes
 from tools.core.errors import InvalidInput, LimitExceeded, NotFound
-from tools.core.people import DeviceCommand, IdentifyCommand, TrackCommand
+from tools.core.people import DeviceCommand, IdentifyCommand, TrackCommand, person_not_found
 from tools.core.validate import to_json
 from tools.people.models import (
     DeleteResult,
@@ -22,23 +33,15 @@ from tools.people.models import (
     TrackResult,
     UnsuppressResult,
 )
-from tools.segments import realtime as segments  # segment membership hooks
+from tools.writes import publish
 
 _TOTAL_BYTES = limits.ATTRIBUTES_PER_PERSON * (limits.ATTRIBUTE_VALUE_MAX_BYTES + 160)
-
-
-def not_found(user_id: str) -> NotFound:
-    return NotFound(
-        f"no person with user_id {user_id!r}; identify creates people and list_people "
-        "shows who exists",
-        field="user_id",
-    )
 
 
 def require_person(conn: sqlite3.Connection, user_id: str) -> repo.PersonRow:
     person = repo.find_person(conn, user_id)
     if person is None:
-        raise not_found(user_id)
+        raise person_not_found(user_id)
     return person
 
 
@@ -72,8 +75,16 @@ def apply_identify(conn: sqlite3.Connection, cmd: IdentifyCommand, now: float) -
         since = now - limits.ANONYMOUS_MERGE_WINDOW_SECONDS
         merged = repo.claim_anonymous_events(conn, cmd.changes.anonymous_id, pk, since)
         repo.link_anonymous(conn, cmd.changes.anonymous_id, pk, now)
-    segments.on_identify(conn, pk, person.attributes if person else None, attributes, now,
-                         merged > 0)  # segments
+    changes: list[Change] = []
+    if person is None:
+        changes += [PersonCreated(pk, uid, "identify"),
+                    AttributesChanged(pk, None, attributes, "identify")]
+    elif changed_attributes(person.attributes, attributes):
+        changes.append(AttributesChanged(pk, person.attributes, attributes, "identify"))
+    if merged:
+        changes.append(AnonymousEventsClaimed(pk, cmd.changes.anonymous_id or "", merged))
+    if changes:
+        publish(conn, changes)
     return IdentifyResult(
         user_id=uid, status="updated" if person else "created", created=person is None,
         merged_anonymous_events=merged,
@@ -111,15 +122,30 @@ def event_values(cmd: TrackCommand, pk: int | None, now: float) -> repo.EventVal
             cmd.timestamp, now)
 
 
+def event_stored(values: repo.EventValues, event_pk: int, cause: str) -> EventStored:
+    """The change event of a stored event row."""
+    event_id, person_pk, anonymous_id, kind, name, data_json, timestamp, _ = values
+    return EventStored(person_pk, anonymous_id, event_pk, event_id, kind, name, data_json,
+                       timestamp, cause)
+
+
 def apply_track(conn: sqlite3.Connection, cmd: TrackCommand, now: float) -> TrackResult:
     """Store one event for a person (created if new) or an anonymous visitor."""
     outcome = resolve_track(conn, cmd, now)
     status = outcome.status
-    if status == "stored" and not repo.insert_event(conn, event_values(cmd, outcome.person_pk, now)):
-        status = "duplicate"
-    if outcome.person_pk is not None and (status == "stored" or outcome.person_created):
-        segments.on_event(conn, outcome.person_pk, cmd.type, cmd.name, now,
-                          outcome.person_created)  # segments
+    changes: list[Change] = []
+    if outcome.person_created:
+        assert outcome.person_pk is not None and cmd.user_id is not None
+        changes.append(PersonCreated(outcome.person_pk, cmd.user_id, "track"))
+    if status == "stored":
+        values = event_values(cmd, outcome.person_pk, now)
+        event_pk = repo.insert_event(conn, values)
+        if event_pk is None:
+            status = "duplicate"
+        else:
+            changes.append(event_stored(values, event_pk, "track"))
+    if changes:
+        publish(conn, changes)
     user_id = outcome.user_id
     if user_id is None and outcome.person_pk is not None:
         user_id = conn.execute(
@@ -139,6 +165,7 @@ def _count_events(conn: sqlite3.Connection, pk: int) -> int:
 def apply_delete(conn: sqlite3.Connection, user_id: str) -> DeleteResult:
     person = require_person(conn, user_id)
     events = _count_events(conn, person.pk)
+    publish(conn, [PersonDeleted(person.pk, user_id, "delete")])
     repo.delete_person(conn, person.pk)
     return DeleteResult(user_id=user_id, deleted=True, events_deleted=events)
 
@@ -148,6 +175,7 @@ def apply_suppress(conn: sqlite3.Connection, user_id: str, now: float) -> Suppre
     events = 0
     if pk is not None:
         events = _count_events(conn, pk)
+        publish(conn, [PersonDeleted(pk, user_id, "suppress")])
         repo.delete_person(conn, pk)
     repo.suppress(conn, user_id, now)
     return SuppressResult(
@@ -178,7 +206,11 @@ def apply_merge(
             field="secondary",
         )
     moved = repo.move_person_data(conn, gone.pk, keep.pk)
-    segments.on_merge(conn, keep.pk, gone.pk, attributes, now)  # segments
+    changes: list[Change] = [PeopleMerged(keep.pk, gone.pk)]
+    if copied:
+        changes.append(AttributesChanged(keep.pk, keep.attributes, attributes, "merge"))
+    changes.append(PersonDeleted(gone.pk, secondary, "merge"))
+    publish(conn, changes)
     repo.delete_person(conn, gone.pk)
     email = attributes.get("email")
     repo.update_person(conn, keep.pk, to_json(attributes, "attributes", _TOTAL_BYTES), email,
@@ -203,10 +235,11 @@ def apply_add_device(conn: sqlite3.Connection, cmd: DeviceCommand) -> DeviceResu
                 "with remove_device first",
                 field="device_id",
             )
-    previous_owner = segments.device_owner(conn, cmd.device_id)  # segments
+    previous_owner = repo.device_owner(conn, cmd.device_id)
     added = repo.upsert_device(conn, person.pk, cmd.device_id, cmd.platform,
                                cmd.attributes_json, cmd.last_used)
-    segments.on_devices(conn, (person.pk, previous_owner))  # segments
+    publish(conn, [DeviceAdded(person.pk, cmd.device_id, cmd.platform,
+                               previous_owner if previous_owner != person.pk else None)])
     return DeviceResult(user_id=cmd.user_id, device_id=cmd.device_id,
                         status="added" if added else "updated")
 
@@ -218,5 +251,5 @@ def apply_remove_device(conn: sqlite3.Connection, user_id: str, device_id: str) 
             f"person {user_id!r} has no device {device_id!r}; get_person lists their devices",
             field="device_id",
         )
-    segments.on_devices(conn, (person.pk,))  # segments
+    publish(conn, [DeviceRemoved(person.pk, device_id)])
     return RemoveDeviceResult(user_id=user_id, device_id=device_id, removed=True)

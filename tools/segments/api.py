@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import Any
 
-from store.control import ControlDB, control_for
 from tools.core.cursor import decode_cursor
 from tools.core.errors import InvalidInput, LimitExceeded
 from tools.core.segments.nodes import Rule
@@ -24,13 +22,10 @@ from tools.segments.models import (
     SegmentsPage,
     SegmentUpdated,
 )
-from tools.segments.realtime import CONTEXT, WriteContext
 
-T = TypeVar("T")
 MAX_NAME_BYTES = 200
 MAX_DESCRIPTION_BYTES = 1000
 MAX_IDS_PER_CALL = 10_000
-WAKEUPS_PER_UNIT = 2_000
 
 
 def _rule(rules: Any) -> Rule:
@@ -59,40 +54,7 @@ def _description(value: Any) -> str | None:
 
 
 class SegmentsOps(EngineBase):
-    """segments_create / update / delete / list / members / check / preview, and the
-    wake-ups the scheduler runs."""
-
-    _control: ControlDB | None = None
-
-    @property
-    def control(self) -> ControlDB:
-        """The control database of this engine's data directory."""
-        if self._control is None:
-            self._control = control_for(self.manager.data_dir)
-        return self._control
-
-    async def _write(self, unit: Callable[[Any], T], small: bool = False) -> T:
-        """Every write unit (of every area) runs with a WriteContext: segment hooks read its
-        time and note wake-ups, which reach the control database before the unit commits."""
-        now, agent_id, control = self.clock.now(), self.agent_id, self.control
-
-        def with_context(conn: Any) -> T:
-            context = WriteContext(now)
-            token = CONTEXT.set(context)
-            try:
-                result = unit(conn)
-            finally:
-                CONTEXT.reset(token)
-            if context.earliest is not None:
-                control.lower(agent_id, context.earliest)
-            return result
-
-        return await super()._write(with_context, small)
-
-    async def close(self) -> None:
-        if self._owns_manager:
-            self.control.close()
-        await super().close()
+    """segments_create / update / delete / list / members / check / preview."""
 
     async def segments_create(self, name: str, rules: Any = None, manual: bool = False,
                               description: str | None = None) -> SegmentCreated:
@@ -166,21 +128,3 @@ class SegmentsOps(EngineBase):
         rule = parse_rule(rules)
         now = self.clock.now()
         return await self._read(lambda conn: units.preview(conn, rule, now))
-
-    async def segments_wake(self, now: float | None = None) -> int:
-        """Run every wake-up due by `now` (default: the clock's now), each at its own
-        moment, and record this agent's next one in the control database. Returns how
-        many ran. The scheduler calls this; tests call it after advancing the clock."""
-        when = self.clock.now() if now is None else now
-        agent_id, control, total = self.agent_id, self.control, 0
-
-        def unit(conn: Any) -> tuple[int, float | None]:
-            processed, earliest = units.run_wakeups(conn, when, WAKEUPS_PER_UNIT)
-            control.set(agent_id, earliest)
-            return processed, earliest
-
-        while True:
-            processed, earliest = await self._write(unit)
-            total += processed
-            if processed == 0 or earliest is None or earliest > when:
-                return total

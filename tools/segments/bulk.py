@@ -7,10 +7,12 @@ import sqlite3
 from dataclasses import dataclass
 
 from store import segments_repo as repo
+from tools.changes import SegmentEntered, SegmentExited
 from tools.core.segments.compile import Compiler
 from tools.core.segments.nodes import Rule
-from tools.segments import realtime
 from tools.segments.index import SegmentIndex
+from tools.segments.subscriber import collector, publish_own
+from tools.writes import current
 
 SAMPLE_SIZE = 10
 
@@ -74,7 +76,13 @@ def _sync(conn: sqlite3.Connection, index: SegmentIndex, segment_pk: int, now: f
     repo.enter(conn, segment_pk, entered, now, cause)
     repo.leave(conn, segment_pk, exited, now, cause)
     repo.replace_wakeups(conn, segment_pk, wakeups)
-    realtime.note_wakeup(min((due for _, due in wakeups), default=None))
+    current().schedule(min((due for _, due in wakeups), default=None))
+    out = collector()
+    if out is not None:
+        segment_id = index.by_pk[segment_pk].row.segment_id
+        out += [SegmentEntered(pk, segment_pk, segment_id, now, cause) for pk in entered]
+        out += [SegmentExited(pk, segment_pk, segment_id, now, cause) for pk in exited]
+        publish_own(conn, out)
     return Recomputed(len(new), len(entered), len(exited))
 
 

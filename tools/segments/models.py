@@ -84,15 +84,3 @@ class PreviewResult(BaseModel):
     sentence: str
 
 
-class PersonSegment(BaseModel):
-    segment_id: str
-    name: str
-    since: str
-
-
-class SegmentChange(BaseModel):
-    segment_id: str
-    change: Literal["entered", "exited"]
-    at: str
-    cause: str = Field(description="What caused it: identify, track, batch, time, device, "
-                       "merge, manual, segment_created, segment_updated")

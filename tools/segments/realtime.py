@@ -1,10 +1,11 @@
-"""Real-time membership: the hooks the people units call, inside their own transaction,
-whenever a person's attributes, events, devices or existence change.
+"""Real-time membership: re-evaluate one person's segments inside the transaction that
+changed them.
 
 Only the segments whose rules read what changed are re-evaluated, for that one person, in
 dependency order (a segment after the segments it reads; a change cascades to readers).
-Every entry and exit is recorded in segment_history; a time-relative rule schedules the
-person's next change as a wake-up (segment_people.due) that the scheduler runs then.
+Every entry and exit is recorded in segment_history (and published as a change event to
+the subscribers after segments); a time-relative rule schedules the person's next change
+as a wake-up (segment_people.due), the segments' timed work.
 
 A wake-up is never later than the change it stands for, but it is not moved later either:
 when new activity pushes a change back (another login renews a "did login in the last 7
@@ -16,144 +17,32 @@ from __future__ import annotations
 
 import heapq
 import sqlite3
-from collections.abc import Collection, Iterable, Mapping
-from contextvars import ContextVar
-from dataclasses import dataclass
+from collections.abc import Collection, Mapping
 from typing import Any
 
 from store import segments_repo as repo
+from tools.changes import Change, SegmentEntered, SegmentExited
 from tools.core.segments.deps import FALLING, RISING
 from tools.core.segments.evaluate import evaluate, judge
 from tools.core.segments.nodes import Rule
 from tools.segments.facts import PersonFacts
-from tools.segments.index import SegmentIndex, index_for
+from tools.segments.index import SegmentIndex
+from tools.writes import current
 
-
-@dataclass
-class WriteContext:
-    """Set around every write unit of an engine: the time of the call, and the earliest
-    wake-up the unit scheduled (the engine then tells the control database)."""
-
-    now: float
-    earliest: float | None = None
-
-    def note(self, due: float) -> None:
-        if self.earliest is None or due < self.earliest:
-            self.earliest = due
-
-
-CONTEXT: ContextVar[WriteContext | None] = ContextVar("segments_write", default=None)
-
-
-def note_wakeup(due: float | None) -> None:
-    """Tell the current write unit a wake-up was scheduled at `due`."""
-    context = CONTEXT.get()
-    if context is not None and due is not None:
-        context.note(due)
-
-
-def _differs(a: Any, b: Any) -> bool:
-    return type(a) is not type(b) or a != b
-
-
-def on_identify(conn: sqlite3.Connection, pk: int, before: Mapping[str, Any] | None,
-                after: Mapping[str, Any], now: float, claimed_events: bool) -> None:
-    """After identify: re-evaluate segments reading a changed attribute (all of them for a
-    new person; also those reading events when anonymous events were claimed)."""
-    index = index_for(conn)
-    if not index.dynamic:
-        return
-    if before is None:
-        seeds = set(index.dynamic)
-    else:
-        missing = object()
-        changed = [name for name in before.keys() | after.keys()
-                   if _differs(before.get(name, missing), after.get(name, missing))]
-        seeds = index.reading_attributes(changed)
-        if claimed_events:
-            seeds.update(index.with_events)
-    refresh(conn, index, pk, seeds, now, "identify", attributes=after)
-
-
-def on_events(conn: sqlite3.Connection, stored: Iterable[tuple[int, str, str]], now: float,
-              cause: str = "track", created: Collection[int] = ()) -> None:
-    """After events were stored: (person pk, type, name) of each; `created` people are new."""
-    index = index_for(conn)
-    if not index.dynamic:
-        return
-    for pk in created:
-        refresh(conn, index, pk, index.dynamic, now, cause)
-    events_of: dict[int, set[tuple[str, str]]] = {}
-    for pk, kind, name in stored:
-        if pk not in created:
-            events_of.setdefault(pk, set()).add((kind, name))
-    for pk, events in events_of.items():
-        seeds = set().union(*(index.reading_event(kind, name) for kind, name in events))
-        if seeds:
-            only = next(iter(events)) if len(events) == 1 else None
-            refresh(conn, index, pk, seeds, now, cause, event=only)
-
-
-def on_event(conn: sqlite3.Connection, pk: int, kind: str, name: str, now: float,
-             created: bool) -> None:
-    """After track stored one event for a person (created by it when `created`)."""
-    state, memberships, wakeups = repo.state_and_person(conn, pk)
-    index = index_for(conn, state)
-    if not index.dynamic:
-        return
-    person = (memberships, wakeups)
-    if created:
-        refresh(conn, index, pk, index.dynamic, now, "track", person=person)
-        return
-    seeds = index.event_seeds(kind, name)
-    if seeds:
-        refresh(conn, index, pk, seeds, now, "track", event=(kind, name), person=person)
-
-
-def device_owner(conn: sqlite3.Connection, device_id: str) -> int | None:
-    """Before a device is added: who holds it now (it may move), if any segment cares."""
-    if not index_for(conn).with_devices:
-        return None
-    row = conn.execute("SELECT person_pk FROM devices WHERE device_id = ?",
-                       (device_id,)).fetchone()
-    return row[0] if row else None
-
-
-def on_devices(conn: sqlite3.Connection, pks: Iterable[int | None]) -> None:
-    """After a device was added, moved or removed: re-evaluate device segments. Runs at the
-    time of the engine call (device units are not given one)."""
-    context = CONTEXT.get()
-    index = index_for(conn)
-    if context is None or not index.with_devices:
-        return
-    for pk in {pk for pk in pks if pk is not None}:
-        refresh(conn, index, pk, set(index.with_devices), context.now, "device")
-
-
-def on_merge(conn: sqlite3.Connection, keep: int, gone: int, attributes: Mapping[str, Any],
-             now: float) -> None:
-    """Before the secondary is deleted: its manual memberships move to the primary, whose
-    dynamic segments are then all re-evaluated (with the merged `attributes`)."""
-    index = index_for(conn)
-    kept = repo.memberships_of(conn, keep)
-    moved = [pk for pk in repo.memberships_of(conn, gone)
-             if pk not in kept and index.by_pk[pk].rule is None]
-    for segment_pk in moved:
-        repo.enter(conn, segment_pk, [keep], now, "merge")
-    seeds = set(index.dynamic)
-    for segment_pk in moved:
-        seeds.update(index.dependents.get(segment_pk, ()))
-    refresh(conn, index, keep, seeds, now, "merge", attributes=attributes)
+# Where refresh appends the entries and exits it makes (None: nobody listens after us).
+Out = list[Change] | None
 
 
 def refresh(conn: sqlite3.Connection, index: SegmentIndex, pk: int, seeds: Collection[int],
             at: float, cause: str, attributes: Mapping[str, Any] | None = None,
             event: tuple[str, str] | None = None,
-            person: tuple[dict[int, float], dict[int, float]] | None = None) -> list[int]:
+            person: tuple[dict[int, float], dict[int, float]] | None = None,
+            out: Out = None) -> list[int]:
     """Re-evaluate segments `seeds` (and readers of any that change) for person `pk` at
-    time `at`; returns the segments whose membership changed. With `event` (type, name),
-    the event just stored, seeds it cannot change are skipped (see event_polarity).
-    `person` is repo.person_state(conn, pk) when the caller has already read it."""
+    time `at`; returns the segments whose membership changed (and appends the entries and
+    exits to `out`). With `event` (type, name), the event just stored, seeds it cannot
+    change are skipped (see event_polarity). `person` is repo.person_state(conn, pk) when
+    the caller has already read it."""
     memberships, wakeups = person if person is not None else repo.person_state(conn, pk)
     facts = PersonFacts(conn, pk, index, memberships, attributes)  # loads what is read
     queue = sorted((index.position[s], s) for s in seeds)  # a sorted list is a heap
@@ -169,6 +58,10 @@ def refresh(conn: sqlite3.Connection, index: SegmentIndex, pk: int, seeds: Colle
             continue
         if _reevaluate(conn, pk, segment_pk, rule, facts, at, cause, memberships, wakeups):
             changed.append(segment_pk)
+            if out is not None:
+                kind = SegmentEntered if segment_pk in memberships else SegmentExited
+                out.append(kind(pk, segment_pk, index.by_pk[segment_pk].row.segment_id, at,
+                                cause))
             for reader in index.dependents.get(segment_pk, ()):
                 if reader not in queued:
                     queued.add(reader)
@@ -196,7 +89,7 @@ def _reevaluate(conn: sqlite3.Connection, pk: int, segment_pk: int, rule: Rule,
     wake = due is not None and (scheduled is None or due < scheduled)
     if wake:
         assert due is not None
-        note_wakeup(due)
+        current().schedule(due)
         wakeups[segment_pk] = due
     was_member = segment_pk in memberships
     if member and not was_member:

@@ -6,17 +6,20 @@ from __future__ import annotations
 import json
 import sqlite3
 from dataclasses import dataclass
+from typing import Any
 
 from store import people_repo
 from store import segments_repo as repo
+from tools.changes import SegmentEntered, SegmentExited
 from tools.core.cursor import encode_cursor
 from tools.core.errors import Conflict, InvalidInput, LimitExceeded, NotFound
+from tools.core.people import person_not_found
 from tools.core.segments.deps import check_no_cycle, dependencies
 from tools.core.segments.evaluate import explain, summary
 from tools.core.segments.nodes import Rule
 from tools.core.segments.sentence import sentence
 from tools.core.timefmt import iso
-from tools.people.units import not_found as person_not_found
+from tools.person_views import PersonSegment, SegmentChange
 from tools.segments import bulk, realtime
 from tools.segments.facts import PersonFacts
 from tools.segments.index import SegmentIndex, index_for
@@ -25,19 +28,18 @@ from tools.segments.models import (
     ConditionCheck,
     Member,
     MembersPage,
-    PersonSegment,
     PreviewResult,
-    SegmentChange,
     SegmentCreated,
     SegmentDeleted,
     SegmentInfo,
     SegmentsPage,
     SegmentUpdated,
 )
+from tools.segments.subscriber import collector, publish_own
+from tools.timed import Ran
 
 MAX_SEGMENTS = 1000
 MANUAL_SENTENCE = "manual segment: members are added and removed by user_id"
-WAKEUP_CHUNK = 500
 PERSON_HISTORY = 50
 
 
@@ -162,10 +164,15 @@ def _change_members(conn: sqlite3.Connection, index: SegmentIndex, row: repo.Seg
     leaving = [pks[uid] for uid in cmd.remove if pks[uid] in members]
     repo.enter(conn, row.pk, entering, now, "manual")
     repo.leave(conn, row.pk, leaving, now, "manual")
+    out = collector()
+    if out is not None:
+        out += [SegmentEntered(pk, row.pk, row.segment_id, now, "manual") for pk in entering]
+        out += [SegmentExited(pk, row.pk, row.segment_id, now, "manual") for pk in leaving]
     readers = index.dependents.get(row.pk, ())
     if readers:
         for pk in (*entering, *leaving):
-            realtime.refresh(conn, index, pk, set(readers), now, "manual")
+            realtime.refresh(conn, index, pk, set(readers), now, "manual", out=out)
+    publish_own(conn, out)
     return len(entering), len(leaving)
 
 
@@ -255,29 +262,32 @@ def preview(conn: sqlite3.Connection, rule: Rule, now: float) -> PreviewResult:
                          sample=sample, sentence=sentence(rule.root))
 
 
-def run_wakeups(conn: sqlite3.Connection, now: float, budget: int) -> tuple[int, float | None]:
-    """Re-evaluate, at their own moment, up to `budget` wake-ups due by `now`; returns how
-    many ran and the earliest wake-up left."""
-    index = index_for(conn)
-    processed = 0
-    while processed < budget:
-        rows = repo.due_wakeups(conn, now, min(WAKEUP_CHUNK, budget - processed))
-        if not rows:
-            break
+class SegmentWakeups:
+    """The segments' timed work: each person's next time-driven change (segment_people.due),
+    re-evaluated at its own moment."""
+
+    area = "segments"
+
+    def earliest(self, conn: sqlite3.Connection) -> float | None:
+        return repo.earliest_wakeup(conn)
+
+    def run_due(self, conn: sqlite3.Connection, until: float, budget: int) -> Ran:
+        index = index_for(conn)
+        out = collector()
+        rows = repo.due_wakeups(conn, until, budget)
         for segment_pk, person_pk, due in rows:
             repo.clear_wakeup(conn, segment_pk, person_pk)
             if segment_pk in index.by_pk:
-                realtime.refresh(conn, index, person_pk, {segment_pk}, due, "time")
-            processed += 1
-    return processed, repo.earliest_wakeup(conn)
+                realtime.refresh(conn, index, person_pk, {segment_pk}, due, "time", out=out)
+        publish_own(conn, out)
+        return Ran(len(rows), rows[0][2] if rows else None)
 
 
-def person_view(conn: sqlite3.Connection,
-                person_pk: int) -> tuple[list[PersonSegment], list[SegmentChange]]:
+def person_view(conn: sqlite3.Connection, person_pk: int) -> dict[str, Any]:
     """A person's segments and their most recent entries and exits (for get_person)."""
     segments = [PersonSegment(segment_id=sid, name=name, since=iso(when))
                 for sid, name, when in repo.segments_of(conn, person_pk)]
     history = [SegmentChange(segment_id=sid, change=change,  # type: ignore[arg-type]
                              at=iso(at), cause=cause)
                for sid, change, at, cause in repo.history_of(conn, person_pk, PERSON_HISTORY)]
-    return segments, history
+    return {"segments": segments, "segment_history": history}
