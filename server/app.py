@@ -9,6 +9,8 @@ from mcp.shared.inbound import find_invalid_x_mcp_header, x_mcp_header_map
 
 from server import __version__
 from server.strict_arguments import reject_unknown_arguments
+from tools import status
+from tools.api import CustomerIO
 from tools.mcp_support import EngineResolver
 from tools.people import mcp_tools as people_tools
 from tools.segments import mcp_tools as segment_tools
@@ -45,7 +47,7 @@ class EngineServer(MCPServer[Any]):
         return schema if checked[1] else None
 
 
-def build_server(engine_for: EngineResolver, **options: Any) -> MCPServer[Any]:
+def build_server(engine_for: EngineResolver[CustomerIO], **options: Any) -> MCPServer[Any]:
     """An MCP server whose tools act on the engine `engine_for` picks for each request.
 
     `options` go to MCPServer (the HTTP transport passes its token verifier and auth).
@@ -57,5 +59,6 @@ def build_server(engine_for: EngineResolver, **options: Any) -> MCPServer[Any]:
     people_tools.register(server, engine_for)
     template_tools.register(server, engine_for)
     segment_tools.register(server, engine_for)
+    status.register(server, engine_for)
     server.middleware.append(reject_unknown_arguments(server))
     return server

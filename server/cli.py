@@ -35,6 +35,9 @@ def _parser() -> argparse.ArgumentParser:
     from server.agents_cli import add_commands
 
     add_commands(commands, common, DATA_DIR_HELP)
+    from server import worker_cli
+
+    worker_cli.add_commands(commands, common, DATA_DIR_HELP)
     commands.add_parser("demo", parents=[common], help="show what the server does, step by step",
                         description="Start the real server over stdio on a temporary data "
                         "directory, drive it with the MCP client and print each step.")
@@ -84,6 +87,18 @@ def main(argv: list[str] | None = None) -> int:
         from server.agents_cli import run_agents
 
         return anyio.run(run_agents, args, args.data_dir or default_data_dir())
+    if args.command == "worker":
+        from server.worker import run_worker
+
+        try:
+            return anyio.run(run_worker, args.data_dir or default_data_dir(), args.synchronous,
+                             backend_options=_fast_loop())
+        except KeyboardInterrupt:
+            return 0
+    if args.command == "status":
+        from server.worker_cli import print_status
+
+        return print_status(args.data_dir or default_data_dir())
     if args.command == "demo":
         from server.demo import run_demo
 

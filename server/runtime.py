@@ -23,6 +23,8 @@ from tools.core.clock import CLOCK_VARIABLE, Clock, clock_from_spec
 from tools.engine import Services
 from tools.timed import process_owner
 
+STOP_GRACE_SECONDS = 10.0
+
 
 class Runtime:
     """Everything one server process shares between its connections."""
@@ -54,12 +56,17 @@ class Runtime:
 
     async def __aexit__(self, exc_type: type[BaseException] | None,
                         exc: BaseException | None, tb: TracebackType | None) -> None:
-        if self._scheduler_task is not None:
+        task, self._scheduler_task = self._scheduler_task, None
+        if task is not None:
+            # Let the agent whose due work is running finish it (its claim is released),
+            # then stop; a scheduler stuck past the grace period is cancelled.
             self.scheduler.stop()
-            self._scheduler_task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._scheduler_task
-            self._scheduler_task = None
+            try:
+                await asyncio.wait_for(asyncio.shield(task), STOP_GRACE_SECONDS)
+            except TimeoutError:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
         await self.store.close()
         await self.registry.close()
         self.control.close()

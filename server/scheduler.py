@@ -63,6 +63,8 @@ class Scheduler:
             if not agents:
                 break
             for agent_id, seen in agents:
+                if self._stopped:
+                    return total
                 total += await self._run_agent(agent_id, seen, when)
         return total
 

@@ -55,7 +55,10 @@ def connect_sync(path: Path | str, synchronous: Synchronous = "NORMAL",
 
 
 def _is_busy(exc: sqlite3.OperationalError) -> bool:
-    return getattr(exc, "sqlite_errorcode", None) in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED)
+    """SQLITE_BUSY or SQLITE_LOCKED, extended codes included (SQLITE_BUSY_RECOVERY while
+    another connection recovers the WAL of a process that crashed, ...)."""
+    code = getattr(exc, "sqlite_errorcode", None)
+    return code is not None and code & 0xFF in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED)
 
 
 def _wait_unlocked(attempt: Callable[[], T]) -> T:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import plistlib
 import re
 import tomllib
 from pathlib import Path
@@ -79,3 +80,14 @@ def test_ci_runs_exactly_the_readme_test_command() -> None:
     test_command = next(block.strip() for block in _code_blocks("sh") if "pytest" in block)
     assert test_command in ci.splitlines()
 
+
+
+def test_worker_manifests_run_the_worker_command() -> None:
+    unit = (ROOT / "manifests" / "customerio-mcp-worker.service").read_text()
+    command = next(line.split("=", 1)[1] for line in unit.splitlines()
+                   if line.startswith("ExecStart="))
+    assert _parser().parse_args(command.split()[1:]).command == "worker"
+    plist = plistlib.loads((ROOT / "manifests" / "io.github.customerio-mcp.worker.plist")
+                           .read_bytes())
+    assert _parser().parse_args(plist["ProgramArguments"][1:]).command == "worker"
+    assert plist["ProgramArguments"][0].endswith("/customerio-mcp")

@@ -18,10 +18,11 @@ from tools.segments.api import SegmentsOps
 from tools.segments.subscriber import on_changes as segments_on_changes
 from tools.segments.units import SegmentWakeups
 from tools.segments.units import person_view as segments_person_view
+from tools.status import StatusOps
 from tools.templates.api import TemplatesOps
 
 
-class CustomerIO(PeopleOps, TemplatesOps, SegmentsOps):
+class CustomerIO(PeopleOps, TemplatesOps, SegmentsOps, StatusOps):
     """One agent's whole engine: every area's operations, and how the areas meet."""
 
     # Change events reach these in order (a subscriber's own changes reach those after it).

@@ -9,12 +9,14 @@ from mcp.server.mcpserver import Context
 from mcp.server.mcpserver.exceptions import ResourceError, ResourceNotFoundError, ToolError
 from mcp.types import ToolAnnotations
 
-from tools.api import CustomerIO
 from tools.core.errors import EngineError, NotFound
+from tools.engine import EngineBase
 
 T = TypeVar("T")
+E = TypeVar("E", bound=EngineBase)
 # Decides which agent's engine serves a request (fixed on stdio, the token's over HTTP).
-EngineResolver = Callable[[Context[Any, Any]], CustomerIO]
+# Each area's tools ask for an engine with that area's operations (EngineResolver[PeopleOps]).
+EngineResolver = Callable[[Context[Any, Any]], E]
 
 
 async def guarded(call: Awaitable[T]) -> T:

@@ -8,6 +8,7 @@ from mcp.server.mcpserver import Context, MCPServer
 from pydantic import Field, StrictFloat, StrictInt
 
 from tools.mcp_support import EngineResolver, guarded, guarded_resource, tool_hints
+from tools.people.api import PeopleOps
 from tools.people.batch_schema import OPERATIONS_SCHEMA
 from tools.people.models import (
     BatchResult,
@@ -43,7 +44,7 @@ Limit = Annotated[int, Field(description="Page size, 1-500")]
 Cursor = Annotated[str | None, Field(description="next_cursor from the previous page")]
 
 
-def register(server: MCPServer[Any], engine_for: EngineResolver) -> None:
+def register(server: MCPServer[Any], engine_for: EngineResolver[PeopleOps]) -> None:
     """Add the people tools and resource to `server`."""
 
     @server.tool(annotations=tool_hints(idempotent=True, title="Identify a person"))

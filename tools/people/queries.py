@@ -7,9 +7,9 @@ from typing import Any
 
 from store import people_repo as repo
 from tools.core import limits
-from tools.core.cursor import encode_cursor
 from tools.core.people import person_not_found
 from tools.core.timefmt import iso
+from tools.paging import paged
 from tools.people.models import Device, Event, EventsPage, PeoplePage, Person, PersonSummary
 from tools.people.units import require_person
 from tools.person_views import PersonView
@@ -53,9 +53,8 @@ def read_person(conn: sqlite3.Connection, user_id: str,
 def read_people(
     conn: sqlite3.Connection, email: str | None, after_pk: int | None, limit: int
 ) -> PeoplePage:
-    rows = repo.list_people(conn, email, after_pk, limit + 1)
-    more = len(rows) > limit
-    rows = rows[:limit]
+    rows, cursor = paged(lambda n: repo.list_people(conn, email, after_pk, n), limit,
+                         lambda row: [row.pk])
     return PeoplePage(
         people=[
             PersonSummary(user_id=r.user_id, attributes=r.attributes,
@@ -63,7 +62,7 @@ def read_people(
             for r in rows
         ],
         total=repo.count_people(conn),
-        next_cursor=encode_cursor([rows[-1].pk]) if more else None,
+        next_cursor=cursor,
     )
 
 
@@ -76,8 +75,6 @@ def read_events(
         if pk is None:
             raise person_not_found(user_id)
         where = repo.EventFilter(pk, where.anonymous_id, where.name, where.since, where.until)
-    rows = repo.list_events(conn, where, after, limit + 1)
-    more = len(rows) > limit
-    rows = rows[:limit]
-    cursor = encode_cursor([rows[-1].timestamp, rows[-1].seq]) if more else None
+    rows, cursor = paged(lambda n: repo.list_events(conn, where, after, n), limit,
+                         lambda row: [row.timestamp, row.seq])
     return EventsPage(events=[event_model(r) for r in rows], next_cursor=cursor)

@@ -8,6 +8,7 @@ from mcp.server.mcpserver import Context, MCPServer
 from pydantic import Field
 
 from tools.mcp_support import EngineResolver, guarded, guarded_resource, tool_hints
+from tools.segments.api import SegmentsOps
 from tools.segments.models import (
     CheckResult,
     MembersPage,
@@ -40,7 +41,7 @@ UserIds = Annotated[list[str] | None, Field(
     description="user_ids of existing people (manual segments only; at most 10,000)")]
 
 
-def register(server: MCPServer[Any], engine_for: EngineResolver) -> None:
+def register(server: MCPServer[Any], engine_for: EngineResolver[SegmentsOps]) -> None:
     """Add the segment tools and resource to `server`."""
 
     @server.tool(annotations=tool_hints(title="Create a segment"))

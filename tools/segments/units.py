@@ -11,7 +11,6 @@ from typing import Any
 from store import people_repo
 from store import segments_repo as repo
 from tools.changes import SegmentEntered, SegmentExited
-from tools.core.cursor import encode_cursor
 from tools.core.errors import Conflict, InvalidInput, LimitExceeded, NotFound
 from tools.core.people import person_not_found
 from tools.core.segments.deps import check_no_cycle, dependencies
@@ -19,6 +18,7 @@ from tools.core.segments.evaluate import explain, summary
 from tools.core.segments.nodes import Rule
 from tools.core.segments.sentence import sentence
 from tools.core.timefmt import iso
+from tools.paging import paged
 from tools.person_views import PersonSegment, SegmentChange
 from tools.segments import bulk, realtime
 from tools.segments.facts import PersonFacts
@@ -209,23 +209,20 @@ def read_one(conn: sqlite3.Connection, segment_id: str) -> SegmentInfo:
 
 def read_list(conn: sqlite3.Connection, after_pk: int, limit: int) -> SegmentsPage:
     index = index_for(conn)
-    rows = repo.list_segments(conn, after_pk, limit + 1)
-    more = len(rows) > limit
-    rows = rows[:limit]
-    return SegmentsPage(segments=[info(conn, row, index) for row in rows],
-                        next_cursor=encode_cursor([rows[-1].pk]) if more else None)
+    rows, cursor = paged(lambda n: repo.list_segments(conn, after_pk, n), limit,
+                         lambda row: [row.pk])
+    return SegmentsPage(segments=[info(conn, row, index) for row in rows], next_cursor=cursor)
 
 
 def read_members(conn: sqlite3.Connection, segment_id: str, after_pk: int,
                  limit: int) -> MembersPage:
     row = require_segment(conn, segment_id)
-    found = repo.members_page(conn, row.pk, after_pk, limit + 1)
-    more = len(found) > limit
-    found = found[:limit]
+    found, cursor = paged(lambda n: repo.members_page(conn, row.pk, after_pk, n), limit,
+                          lambda member: [member[0]])
     return MembersPage(
         segment_id=segment_id, count=repo.member_count(conn, row.pk),
         members=[Member(user_id=uid, since=iso(when)) for _, uid, when in found],
-        next_cursor=encode_cursor([found[-1][0]]) if more else None,
+        next_cursor=cursor,
     )
 
 

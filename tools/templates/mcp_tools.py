@@ -8,7 +8,7 @@ from mcp.server.mcpserver import Context, MCPServer
 from pydantic import Field
 
 from tools.mcp_support import EngineResolver, guarded, guarded_resource, tool_hints
-from tools.templates.api import UNSET
+from tools.templates.api import UNSET, TemplatesOps
 from tools.templates.models import (
     Piece,
     PieceDeleted,
@@ -62,13 +62,13 @@ def _fields(subject: str | None, body: str | None, text_body: str | None, sender
     return {name: value for name, value in given.items() if value is not None}
 
 
-def register(server: MCPServer[Any], engine_for: EngineResolver) -> None:
+def register(server: MCPServer[Any], engine_for: EngineResolver[TemplatesOps]) -> None:
     """Add the template tools and resource to `server`."""
     _register_templates(server, engine_for)
     _register_pieces(server, engine_for)
 
 
-def _register_templates(server: MCPServer[Any], engine_for: EngineResolver) -> None:
+def _register_templates(server: MCPServer[Any], engine_for: EngineResolver[TemplatesOps]) -> None:
     @server.tool(annotations=tool_hints(title="Create a template"),
                  description="Create a message template. Every field is parsed now: a syntax "
                  "error names the field, line and column. Returns the variables used and "
@@ -161,7 +161,7 @@ def _register_templates(server: MCPServer[Any], engine_for: EngineResolver) -> N
         return template.model_dump_json()
 
 
-def _register_pieces(server: MCPServer[Any], engine_for: EngineResolver) -> None:
+def _register_pieces(server: MCPServer[Any], engine_for: EngineResolver[TemplatesOps]) -> None:
     @server.tool(annotations=tool_hints(idempotent=True, title="Save a snippet"))
     async def templates_snippet_put(
         snippet_id: SnippetId,

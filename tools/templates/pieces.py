@@ -5,7 +5,6 @@ from __future__ import annotations
 import sqlite3
 
 from store import templates_repo as repo
-from tools.core.cursor import encode_cursor
 from tools.core.errors import Conflict, InvalidInput, LimitExceeded, NotFound
 from tools.core.templates import limits
 from tools.core.templates.cache import CACHE
@@ -14,6 +13,7 @@ from tools.core.templates.compile import check_references, snippet_references, v
 from tools.core.templates.environment import HTML, TEXT
 from tools.core.timefmt import iso
 from tools.core.validate import utf8_len
+from tools.paging import paged
 from tools.templates.models import Piece, PieceDeleted, PieceSaved, PiecesPage, PieceSummary
 
 _LIMITS = {"snippet": limits.SNIPPETS_PER_AGENT, "layout": limits.LAYOUTS_PER_AGENT}
@@ -110,12 +110,11 @@ def apply_delete(conn: sqlite3.Connection, kind: repo.PieceKind,
 
 def read_pieces(conn: sqlite3.Connection, kind: repo.PieceKind, after: str | None,
                 limit: int) -> PiecesPage:
-    rows = repo.list_pieces(conn, kind, after, limit + 1)
-    more = len(rows) > limit
-    rows = rows[:limit]
+    rows, cursor = paged(lambda n: repo.list_pieces(conn, kind, after, n), limit,
+                         lambda row: [row.piece_id])
     return PiecesPage(
         items=[PieceSummary(id=r.piece_id, version=r.version, bytes=utf8_len(r.body),
                             updated_at=iso(r.updated_at)) for r in rows],
         total=repo.count_pieces(conn, kind),
-        next_cursor=encode_cursor([rows[-1].piece_id]) if more else None,
+        next_cursor=cursor,
     )

@@ -8,9 +8,9 @@ from typing import Any
 
 from store import people_repo
 from store import templates_repo as repo
-from tools.core.cursor import encode_cursor
 from tools.core.errors import NotFound
 from tools.core.timefmt import iso
+from tools.paging import paged
 from tools.templates.models import Template, TemplatesPage, TemplateSummary
 from tools.templates.units import analyse, compile_stored, require_layout, require_template
 
@@ -34,9 +34,8 @@ def read_template(conn: sqlite3.Connection, template_id: str) -> Template:
 
 def read_templates(conn: sqlite3.Connection, channel: str | None, after: str | None,
                    limit: int) -> TemplatesPage:
-    rows = repo.list_templates(conn, channel, after, limit + 1)
-    more = len(rows) > limit
-    rows = rows[:limit]
+    rows, cursor = paged(lambda n: repo.list_templates(conn, channel, after, n), limit,
+                         lambda row: [row.template_id])
     return TemplatesPage(
         templates=[
             TemplateSummary(template_id=r.template_id, channel=r.channel,  # type: ignore[arg-type]
@@ -45,7 +44,7 @@ def read_templates(conn: sqlite3.Connection, channel: str | None, after: str | N
             for r in rows
         ],
         total=repo.count_templates(conn, channel),
-        next_cursor=encode_cursor([rows[-1].template_id]) if more else None,
+        next_cursor=cursor,
     )
 
 
