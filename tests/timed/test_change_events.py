@@ -51,7 +51,7 @@ def describe(conn: sqlite3.Connection, change: Change) -> tuple[Any, ...]:
         case EventStored():
             return ("event", who(change.person_pk), change.anonymous_id, change.name,
                     change.cause)
-        case DeviceAdded(pk, device_id, platform, previous):
+        case DeviceAdded(pk, device_id, _, previous):
             return ("device+", who(pk), device_id, who(previous))
         case DeviceRemoved(pk, device_id):
             return ("device-", who(pk), device_id)
