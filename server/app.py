@@ -9,7 +9,7 @@ from mcp.shared.inbound import find_invalid_x_mcp_header, x_mcp_header_map
 
 from server import __version__
 from server.strict_arguments import reject_unknown_arguments
-from tools import status
+from tools import status_tool
 from tools.api import CustomerIO
 from tools.mcp_support import EngineResolver
 from tools.people import mcp_tools as people_tools
@@ -59,6 +59,6 @@ def build_server(engine_for: EngineResolver[CustomerIO], **options: Any) -> MCPS
     people_tools.register(server, engine_for)
     template_tools.register(server, engine_for)
     segment_tools.register(server, engine_for)
-    status.register(server, engine_for)
+    status_tool.register(server, engine_for)
     server.middleware.append(reject_unknown_arguments(server))
     return server

@@ -6,7 +6,8 @@ from __future__ import annotations
 import logging
 import os
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from functools import partial
 from pathlib import Path
 from types import TracebackType
 from typing import Any, ClassVar, TypeVar
@@ -18,7 +19,7 @@ from tools import timed
 from tools.core import limits
 from tools.core.clock import Clock, SystemClock
 from tools.core.errors import InvalidInput
-from tools.timed import ClaimLost, TimedRun, TimedWork
+from tools.timed import ClaimLost, Ran, TimedRun, TimedWork
 from tools.writes import Subscriber, WriteContext, run_in_context
 
 log = logging.getLogger(__name__)
@@ -128,37 +129,43 @@ class EngineBase:
                                    small=True)
         if before.owner not in (None, owner) and (before.expires or 0.0) > when:
             return TimedRun(claimed=False, held_by=before.owner, held_until=before.expires)
-        areas, ran, oldest, failed = self.timed_work, 0, None, False
-        started = self.clock.now()
+        progress = timed.Progress(when, self.clock.now())
         try:
-            while True:
-                done = await self._write(
-                    lambda conn: timed.run_chunk(conn, areas, owner, when, lease))
-                if done.count == 0:
-                    break
-                ran += done.count
-                if done.oldest_due is not None and (oldest is None or done.oldest_due < oldest):
-                    oldest = done.oldest_due
+            while not progress.finished:
+                step = partial(self._step, progress=progress, lease=lease)
+                progress = progress.after(await self._write(step))
         except ClaimLost:
             log.warning("agent %s: another process took over its timed work", self.agent_id)
-            return TimedRun(claimed=True, ran=ran)
+            return TimedRun(claimed=True, ran=progress.ran)
         except Exception:
             log.exception("agent %s: timed work failed; retrying in %.0f s", self.agent_id,
                           RETRY_SECONDS)
-            failed = True
-        lateness = None if oldest is None else max(0.0, max(when, self.clock.now()) - oldest)
-        next_due = await self._write(lambda conn: self._release(
-            conn, when, started, ran, lateness, failed))
-        return TimedRun(claimed=True, ran=ran, lateness=lateness, next_due=next_due)
+            failing = replace(progress, failing=True)
+            progress = failing.after(await self._write(
+                lambda conn: self._finish(conn, failing, Ran(0, None))))
+        return TimedRun(claimed=True, ran=progress.ran, lateness=progress.lateness,
+                        next_due=progress.next_due)
 
-    def _release(self, conn: Any, when: float, started: float, ran: int,
-                 lateness: float | None, failed: bool) -> float | None:
-        """Give up the claim and set the agent's control row to its soonest work (a
-        failed run is retried later instead of at once)."""
-        owner = self.services.owner
-        timed_repo.release(conn, owner, started, self.clock.now(), ran, lateness)
+    def _step(self, conn: Any, progress: timed.Progress, lease: float) -> timed.Step:
+        """One bounded transaction of due work; the last one also releases the claim."""
+        done = timed.run_chunk(conn, self.timed_work, self.services.owner, progress.when,
+                               lease)
+        if done.count:
+            soonest = timed.earliest_of(conn, self.timed_work)
+            if soonest is not None and soonest <= progress.when:
+                return timed.Step(done)  # more is due: another transaction
+        return self._finish(conn, progress, done)
+
+    def _finish(self, conn: Any, progress: timed.Progress, done: Ran) -> timed.Step:
+        """Give up the claim and set the agent's control row to its soonest work (work
+        that failed is retried later instead of at once)."""
+        now = self.clock.now()
+        total = progress.after(timed.Step(done))
+        lateness = total.lateness_at(now)
+        timed_repo.release(conn, self.services.owner, progress.started, now, total.ran,
+                           lateness)
         earliest = timed.earliest_of(conn, self.timed_work)
-        if failed and earliest is not None and earliest <= when:
-            earliest = when + RETRY_SECONDS
+        if progress.failing and earliest is not None and earliest <= progress.when:
+            earliest = progress.when + RETRY_SECONDS
         self.services.control.set(self.agent_id, earliest)
-        return earliest
+        return timed.Step(done, finished=True, next_due=earliest, lateness=lateness)

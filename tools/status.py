@@ -2,7 +2,7 @@
 of its timed work went. Served as the `agent_status` tool and by `customerio-mcp status`.
 
 It reads every area's tables, so it is composed here, above the areas, like the timed
-work it reports on.
+work it reports on. The MCP tool is registered by tools/status_tool.py.
 """
 
 from __future__ import annotations
@@ -10,15 +10,12 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
 
-from mcp.server.mcpserver import Context, MCPServer
 from pydantic import BaseModel, Field
 
 from store import status_repo, timed_repo
 from tools.core.timefmt import iso
 from tools.engine import EngineBase
-from tools.mcp_support import EngineResolver, guarded, tool_hints
 from tools.timed import TimedWork, next_per_area
 
 
@@ -84,14 +81,3 @@ class StatusOps(EngineBase):
         """Counts, size, scheduled work and the last run of due work of this agent."""
         path, agent_id, areas = self.manager.path_for(self.agent_id), self.agent_id, self.timed_work
         return await self._read(lambda conn: read_status(conn, agent_id, path, areas))
-
-
-def register(server: MCPServer[Any], engine_for: EngineResolver[StatusOps]) -> None:
-    """Add the agent_status tool to `server`."""
-
-    @server.tool(annotations=tool_hints(read_only=True, idempotent=True, title="Agent status"))
-    async def agent_status(ctx: Context[Any, Any]) -> AgentStatus:
-        """Your data at a glance: how many people, events, segments and templates, the
-        database size, the next scheduled work of each area and how late the last run
-        of due work was."""
-        return await guarded(engine_for(ctx).agent_status())

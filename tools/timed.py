@@ -17,7 +17,7 @@ import secrets
 import socket
 import sqlite3
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Protocol
 
 from store import timed_repo
@@ -93,3 +93,40 @@ def run_chunk(conn: sqlite3.Connection, areas: Sequence[TimedWork], owner: str, 
     first, index = due[0]
     until = max(first, min(now, due[1][0])) if len(due) > 1 else now
     return areas[index].run_due(conn, until, CHUNK)
+
+
+@dataclass(frozen=True)
+class Step:
+    """What one transaction of a run did; the last one also released the claim."""
+
+    done: Ran
+    finished: bool = False
+    next_due: float | None = None
+    lateness: float | None = None
+
+
+@dataclass(frozen=True)
+class Progress:
+    """A run of one agent's due work so far (immutable: a unit that is retried after a
+    busy database sees the same progress)."""
+
+    when: float  # work due by then runs
+    started: float
+    ran: int = 0
+    oldest: float | None = None  # the due time of the most overdue piece run
+    failing: bool = False
+    finished: bool = False
+    next_due: float | None = None
+    lateness: float | None = None
+
+    def after(self, step: Step) -> Progress:
+        due = step.done.oldest_due
+        oldest = due if self.oldest is None or (due is not None and due < self.oldest) \
+            else self.oldest
+        return replace(self, ran=self.ran + step.done.count, oldest=oldest,
+                       finished=step.finished, next_due=step.next_due,
+                       lateness=step.lateness if step.finished else self.lateness)
+
+    def lateness_at(self, now: float) -> float | None:
+        """How late the most overdue piece ran (the run started at `when`, or now)."""
+        return None if self.oldest is None else max(0.0, max(self.when, now) - self.oldest)
