@@ -13,6 +13,9 @@ from tools.core import limits
 from tools.core.errors import InvalidInput, LimitExceeded
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029\ud800-\udfff]")
+# The numeric domain: integers are what SQLite stores, 64-bit signed; floats are finite.
+INTEGERS = range(-(2**63), 2**63)
+_LONG_DIGITS = re.compile(r"\d{19}")  # any integer outside INTEGERS has 19+ digits
 _ENCODER = json.JSONEncoder(ensure_ascii=False, allow_nan=False, separators=(",", ":"))
 try:  # the C encoder without JSONEncoder.encode's per-call Python overhead
     from json.encoder import c_make_encoder  # type: ignore[attr-defined]
@@ -71,6 +74,8 @@ def to_json(value: Any, field: str, max_bytes: int) -> str:
         else:
             text = "".join(_encode_chunks(value, 0))
     except (TypeError, ValueError) as exc:
+        if "digits" in str(exc):  # an integer too long to write: name its path
+            _check_integers(value, field)
         raise InvalidInput(
             f"{field} is not JSON-serialisable ({exc}); use strings, numbers, booleans, "
             "null, lists and objects with string keys (no NaN or Infinity)",
@@ -82,6 +87,8 @@ def to_json(value: Any, field: str, max_bytes: int) -> str:
             and text.count("[") + text.count("{") > limits.JSON_MAX_DEPTH
             and _too_deep(value, 1)):
         raise _nested_too_deeply(field)
+    if _LONG_DIGITS.search(text):
+        _check_integers(value, field)
     try:
         size = utf8_len(text)
     except UnicodeEncodeError:
@@ -93,6 +100,29 @@ def to_json(value: Any, field: str, max_bytes: int) -> str:
             f"{field} is {size} bytes serialized; the limit is {max_bytes} bytes", field=field
         )
     return text
+
+
+def check_integer(value: Any, field: str) -> None:
+    """Refuse an integer outside the 64-bit range SQLite stores (the numeric domain)."""
+    if type(value) is int and value not in INTEGERS:
+        digits = int(abs(value).bit_length() * 0.30103) + 1
+        shown = str(value) if digits < 60 else f"an integer of about {digits:,} digits"
+        raise InvalidInput(
+            f"{field} is {shown}, outside the 64-bit integer range (±9.2e18) this engine "
+            "stores; send it as a string, or as a float if an approximation will do",
+            field=field)
+
+
+def _check_integers(value: Any, field: str) -> None:
+    """check_integer on every integer inside a JSON value (path in the error)."""
+    if isinstance(value, dict):
+        for key, child in value.items():
+            _check_integers(child, f"{field}.{key}")
+    elif isinstance(value, (list, tuple)):
+        for index, child in enumerate(value):
+            _check_integers(child, f"{field}[{index}]")
+    else:
+        check_integer(value, field)
 
 
 def _nested_too_deeply(field: str) -> InvalidInput:

@@ -77,7 +77,7 @@ class SegmentIndex:
         rule = deps = None
         if row.rules is not None:
             try:
-                rule = parse_rule(row.rules)
+                rule = parse_rule(row.rules, bound_cost=False)
             except EngineError as exc:  # stored by an older, more lenient version
                 log.error("segment %s has rules this version cannot read (%s); it is "
                           "treated as empty", row.segment_id, exc.message)

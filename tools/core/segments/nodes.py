@@ -15,6 +15,12 @@ MAX_IN_VALUES = 1000
 MAX_PROPERTY_FILTERS = 20
 MAX_VALUE_BYTES = 1000
 MAX_COUNT = 1_000_000
+# The work one person costs a rule, in units of one attribute test (see rule_cost): bounds
+# what 100 conditions x 20 filters x 1,000-value lists would otherwise cost per person.
+MAX_RULE_COST = 1_000
+EVENT_COST = 4  # an event condition reads the person's events of that name
+FILTER_FACTOR = 2  # a property filter is tested on every one of those events
+IN_VALUES_PER_UNIT = 100  # an in / not_in list costs one unit per 100 values
 
 UNITS = {"m": 60, "h": 3600, "d": 86_400, "w": 7 * 86_400}
 UNIT_WORDS = {"m": "minute", "h": "hour", "d": "day", "w": "week"}
@@ -142,6 +148,20 @@ def leaves(node: Node) -> list[Leaf]:
     if isinstance(node, Not):
         return leaves(node.child)
     return [node]
+
+
+def leaf_cost(leaf: Leaf) -> float:
+    """The work one condition costs per person, in attribute-test units."""
+    if isinstance(leaf, AttrLeaf):
+        return 1 + len(leaf.choices) / IN_VALUES_PER_UNIT
+    if isinstance(leaf, EventLeaf):
+        return EVENT_COST + FILTER_FACTOR * sum(leaf_cost(f) for f in leaf.filters)
+    return 1.0
+
+
+def rule_cost(node: Node) -> float:
+    """The work one person costs the whole rule (bounded by MAX_RULE_COST)."""
+    return sum(leaf_cost(leaf) for leaf in leaves(node))
 
 
 def is_time_relative(node: Node) -> bool:

@@ -20,6 +20,7 @@ from tools.core.segments.nodes import (
     MAX_DEPTH,
     MAX_LEAVES,
     MAX_PROPERTY_FILTERS,
+    MAX_RULE_COST,
     AllOf,
     AnyOf,
     AttrLeaf,
@@ -31,6 +32,7 @@ from tools.core.segments.nodes import (
     SegmentLeaf,
     is_time_relative,
     parse_timeframe,
+    rule_cost,
 )
 from tools.core.segments.slug import check_segment_id
 from tools.core.validate import check_event_name, check_text
@@ -112,10 +114,19 @@ _LEAF_KINDS: dict[str, tuple[type[_Strict], str]] = {
 _COMBINATORS = ("and", "or", "not")
 
 
-def parse_rule(raw: Any, where: str = "rules") -> Rule:
-    """Validate a rule; raises InvalidInput / LimitExceeded naming the faulty part."""
+def parse_rule(raw: Any, where: str = "rules", *, bound_cost: bool = True) -> Rule:
+    """Validate a rule; raises InvalidInput / LimitExceeded naming the faulty part.
+    `bound_cost=False` reads back a stored rule saved before the cost bound existed."""
     counter = [0]
     root, canonical = _parse(raw, where, 0, counter)
+    cost = rule_cost(root)
+    if bound_cost and cost > MAX_RULE_COST:
+        raise LimitExceeded(
+            f"{where} would cost {cost:,.0f} units of work per person, over the limit of "
+            f"{MAX_RULE_COST:,} (an attribute test costs 1, an event condition 4 plus 2 per "
+            "property filter, an in / not_in list 1 more per 100 values). Use fewer event "
+            "conditions, property filters or list values, or split the rule into segments "
+            "that read each other", field=where)
     return Rule(root, canonical, is_time_relative(root))
 
 

@@ -20,7 +20,7 @@ from tools.core.segments.nodes import (
     AttrLeaf,
     parse_timeframe,
 )
-from tools.core.validate import parse_timestamp, utf8_len
+from tools.core.validate import check_integer, parse_timestamp, utf8_len
 
 _SCALARS = "a string, a number or true/false"
 
@@ -56,8 +56,10 @@ def _scalar(value: Any, where: str, op: str) -> Any:
     if k not in ("bool", "number", "string"):
         raise InvalidInput(f"{where}: {op} needs {_SCALARS}, got {_json_name(value)}",
                            field=where)
-    if k == "number" and not math.isfinite(value):
-        raise InvalidInput(f"{where} must be a finite number", field=where)
+    if k == "number":
+        check_integer(value, where)
+        if not math.isfinite(value):
+            raise InvalidInput(f"{where} must be a finite number", field=where)
     if k == "string":
         try:
             size = utf8_len(value)
