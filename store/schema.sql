@@ -41,6 +41,14 @@ CREATE TABLE people (
     updated_at  REAL NOT NULL
 );
 CREATE TABLE schema_migrations (name TEXT PRIMARY KEY, applied_at REAL NOT NULL) WITHOUT ROWID;
+CREATE TABLE segment_computations (
+    segment_pk INTEGER PRIMARY KEY REFERENCES segments(pk) ON DELETE CASCADE,
+    after_pk   INTEGER NOT NULL,
+    started_at REAL NOT NULL,
+    cause      TEXT NOT NULL,
+    entered    INTEGER NOT NULL DEFAULT 0,
+    exited     INTEGER NOT NULL DEFAULT 0
+);
 CREATE TABLE segment_history (
     person_pk  INTEGER NOT NULL REFERENCES people(pk) ON DELETE CASCADE,
     seq        INTEGER NOT NULL,

@@ -245,19 +245,6 @@ def clear_wakeup(conn: sqlite3.Connection, segment_pk: int, person_pk: int) -> N
                  (person_pk, segment_pk))
 
 
-def replace_wakeups(conn: sqlite3.Connection, segment_pk: int,
-                    rows: Iterable[tuple[int, float]]) -> None:
-    """Every wake-up of the segment, replaced by `rows` of (person pk, due)."""
-    conn.execute("DELETE FROM segment_people WHERE segment_pk = ? AND since IS NULL",
-                 (segment_pk,))
-    conn.execute("UPDATE segment_people SET due = NULL WHERE segment_pk = ? AND due IS NOT NULL",
-                 (segment_pk,))
-    conn.executemany(
-        "INSERT INTO segment_people (person_pk, segment_pk, due) VALUES (?, ?, ?) "
-        "ON CONFLICT (person_pk, segment_pk) DO UPDATE SET due = excluded.due",
-        [(pk, segment_pk, due) for pk, due in rows])
-
-
 def due_wakeups(conn: sqlite3.Connection, now: float,
                 limit: int) -> list[tuple[int, int, float]]:
     """(segment pk, person pk, due) of wake-ups due at `now`, earliest first."""
@@ -314,3 +301,73 @@ def people_pks(conn: sqlite3.Connection, user_ids: Sequence[str]) -> dict[str, i
         rows = conn.execute(f"SELECT user_id, pk FROM people WHERE user_id IN ({marks})", chunk)
         found.update(rows.fetchall())
     return found
+
+
+# --- computations of whole segments, in bounded transactions ------------------------------
+
+@dataclass(frozen=True)
+class Computation:
+    segment_pk: int
+    after_pk: int
+    started_at: float
+    cause: str
+    entered: int
+    exited: int
+
+
+def start_computation(conn: sqlite3.Connection, segment_pk: int, now: float,
+                      cause: str) -> None:
+    """Compute the segment over everyone again, from the first person."""
+    conn.execute("INSERT INTO segment_computations VALUES (?, 0, ?, ?, 0, 0) "
+                 "ON CONFLICT (segment_pk) DO UPDATE SET after_pk = 0, started_at = "
+                 "excluded.started_at, cause = excluded.cause, entered = 0, exited = 0",
+                 (segment_pk, now, cause))
+
+
+def computations(conn: sqlite3.Connection) -> list[Computation]:
+    return [Computation(*row) for row in conn.execute(
+        "SELECT segment_pk, after_pk, started_at, cause, entered, exited "
+        "FROM segment_computations")]
+
+
+def computing(conn: sqlite3.Connection, segment_pk: int) -> bool:
+    return conn.execute("SELECT 1 FROM segment_computations WHERE segment_pk = ?",
+                        (segment_pk,)).fetchone() is not None
+
+
+def advance_computation(conn: sqlite3.Connection, segment_pk: int, after_pk: int,
+                        entered: int, exited: int) -> None:
+    conn.execute("UPDATE segment_computations SET after_pk = ?, entered = entered + ?, "
+                 "exited = exited + ? WHERE segment_pk = ?",
+                 (after_pk, entered, exited, segment_pk))
+
+
+def finish_computation(conn: sqlite3.Connection, segment_pk: int) -> None:
+    conn.execute("DELETE FROM segment_computations WHERE segment_pk = ?", (segment_pk,))
+
+
+def earliest_computation(conn: sqlite3.Connection) -> float | None:
+    return conn.execute("SELECT min(started_at) FROM segment_computations").fetchone()[0]
+
+
+def member_pks_between(conn: sqlite3.Connection, segment_pk: int, after_pk: int,
+                       last_pk: int) -> set[int]:
+    """Members of the segment among people after_pk < pk <= last_pk."""
+    rows = conn.execute(
+        f"SELECT person_pk FROM segment_people WHERE segment_pk = ? AND person_pk > ? "
+        f"AND person_pk <= ? AND {_MEMBER}", (segment_pk, after_pk, last_pk))
+    return {r[0] for r in rows}
+
+
+def replace_wakeups_between(conn: sqlite3.Connection, segment_pk: int, after_pk: int,
+                            last_pk: int, rows: Iterable[tuple[int, float]]) -> None:
+    """The segment's wake-ups of people after_pk < pk <= last_pk, replaced by `rows`."""
+    bounds = (segment_pk, after_pk, last_pk)
+    conn.execute("DELETE FROM segment_people WHERE segment_pk = ? AND person_pk > ? AND "
+                 "person_pk <= ? AND since IS NULL", bounds)
+    conn.execute("UPDATE segment_people SET due = NULL WHERE segment_pk = ? AND person_pk > ? "
+                 "AND person_pk <= ? AND due IS NOT NULL", bounds)
+    conn.executemany(
+        "INSERT INTO segment_people (person_pk, segment_pk, due) VALUES (?, ?, ?) "
+        "ON CONFLICT (person_pk, segment_pk) DO UPDATE SET due = excluded.due",
+        [(pk, segment_pk, due) for pk, due in rows])

@@ -15,6 +15,7 @@ from store.agent_ids import InvalidAgentId
 from tools.engine import default_data_dir
 from tools.people.api import PeopleOps
 from tools.segments.api import SegmentsOps
+from tools.segments.bulk import SegmentComputations
 from tools.segments.subscriber import on_changes as segments_on_changes
 from tools.segments.units import SegmentWakeups
 from tools.segments.units import person_view as segments_person_view
@@ -27,7 +28,7 @@ class CustomerIO(PeopleOps, TemplatesOps, SegmentsOps, StatusOps):
 
     # Change events reach these in order (a subscriber's own changes reach those after it).
     subscribers = (segments_on_changes,)
-    timed_work = (SegmentWakeups(),)
+    timed_work = (SegmentWakeups(), SegmentComputations())
     person_views = (segments_person_view,)
 
 

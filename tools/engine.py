@@ -3,8 +3,10 @@ process's services), the write path with its change events, and the timed-work r
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import os
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from functools import partial
@@ -24,6 +26,10 @@ from tools.writes import Subscriber, WriteContext, run_in_context
 
 log = logging.getLogger(__name__)
 RETRY_SECONDS = 60.0  # due work that failed is tried again this much later
+# Between two transactions of one run, the lock is left free a quarter of the time the
+# last one held it: SQLite's lock is not fair, and another process's writer retrying now
+# and then would rarely find it free otherwise.
+PAUSE_FRACTION = 0.25
 
 T = TypeVar("T")
 E = TypeVar("E", bound="EngineBase")
@@ -131,9 +137,14 @@ class EngineBase:
             return TimedRun(claimed=False, held_by=before.owner, held_until=before.expires)
         progress = timed.Progress(when, self.clock.now())
         try:
+            held = 0.0
             while not progress.finished:
+                if held:  # leave the lock free between steps (SQLite's lock is not fair)
+                    await asyncio.sleep(held * PAUSE_FRACTION)
                 step = partial(self._step, progress=progress, lease=lease)
+                started = time.monotonic()
                 progress = progress.after(await self._write(step))
+                held = time.monotonic() - started
         except ClaimLost:
             log.warning("agent %s: another process took over its timed work", self.agent_id)
             return TimedRun(claimed=True, ran=progress.ran)

@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 from tools.core.attributes import prepare_attributes
 from tools.core.errors import EngineError
 from tools.core.people import prepare_track
-from tools.core.validate import check_identifier, parse_timestamp, to_json
+from tools.core.validate import INTEGERS, check_identifier, parse_timestamp, to_json
 
 NOW = 1_780_000_000.0
 # Any code point, lone surrogates and control characters included.
@@ -35,16 +35,24 @@ def test_check_identifier_accepts_or_raises_an_engine_error(value: Any) -> None:
         assert exc.message and exc.field == "user_id"
 
 
+def _integers(value: Any) -> list[int]:
+    if isinstance(value, dict):
+        return [n for child in value.values() for n in _integers(child)]
+    if isinstance(value, list):
+        return [n for child in value for n in _integers(child)]
+    return [value] if type(value) is int else []
+
+
 @settings(max_examples=150, deadline=None)
 @given(ANYTHING)
 def test_to_json_output_is_valid_utf8_json_or_an_engine_error(value: Any) -> None:
     try:
         text = to_json(value, "properties", 100_000)
     except EngineError as exc:
-        assert exc.field == "properties"
+        assert exc.field is not None and exc.field.startswith("properties")  # or a path in it
         return
     text.encode("utf-8")  # storable in SQLite
-    json.loads(text)
+    assert all(n in INTEGERS for n in _integers(json.loads(text)))
 
 
 @settings(max_examples=150, deadline=None)

@@ -57,7 +57,7 @@ async def test_an_agent_previews_creates_checks_and_lists_an_audience(shop: Clie
     assert (preview["count"], preview["sample"]) == (1, ["ada"])
     created = await call(shop, "segments_create", {"name": "Active Pro Users", "rules": SEED})
     assert created == {"segment_id": "active-pro-users", "name": "Active Pro Users",
-                       "kind": "dynamic", "member_count": 1,
+                       "kind": "dynamic", "member_count": 1, "computing": False,
                        "sentence": 'plan = "pro" and did "login" in the last 7 days'}
     check = await call(shop, "segments_check", {"segment_id": "active-pro-users",
                                                 "user_id": "bob"})

@@ -29,7 +29,8 @@ async def test_agent_status_reports_counts_scheduled_work_and_the_last_run(
         1, 1, 1, 0)
     assert status["database_bytes"] > 0
     assert status["next_due"] == iso(start + 3600)
-    assert status["scheduled"] == [{"area": "segments", "next_due": iso(start + 3600)}]
+    assert status["scheduled"] == [{"area": "segments", "next_due": iso(start + 3600)},
+                                   {"area": "segment_computations", "next_due": None}]
     assert status["last_run"] is None and status["claim"] is None
     clock.advance(3600 + 90)
     assert await runtime.scheduler.run_due() == 1
@@ -48,7 +49,7 @@ async def test_a_claim_held_by_another_process_is_shown_and_its_work_left_alone(
         "trial_end": int(start) + 60}})
     conn = sqlite3.connect(runtime.store.path_for("tom"), isolation_level=None)
     conn.execute("BEGIN IMMEDIATE")
-    timed_repo.take(conn, "worker pid 1 on elsewhere", start, start + 600)
+    assert timed_repo.take(conn, "worker pid 1 on elsewhere", start, start + 600).owner is None
     conn.execute("COMMIT")
     conn.close()
     clock.advance(120)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import time
 from typing import Any
 
 from tools.core.cursor import decode_cursor
@@ -10,8 +12,8 @@ from tools.core.segments.nodes import Rule
 from tools.core.segments.rules import parse_rule
 from tools.core.segments.slug import check_segment_id, slugify
 from tools.core.validate import check_identifier, check_text
-from tools.engine import EngineBase, check_limit
-from tools.segments import units
+from tools.engine import PAUSE_FRACTION, EngineBase, check_limit
+from tools.segments import bulk, units
 from tools.segments.models import (
     CheckResult,
     MembersPage,
@@ -26,6 +28,7 @@ from tools.segments.models import (
 MAX_NAME_BYTES = 200
 MAX_DESCRIPTION_BYTES = 1000
 MAX_IDS_PER_CALL = 10_000
+FOREGROUND_SECONDS = 10.0  # a call follows its segment's computation this long
 
 
 def _rule(rules: Any) -> Rule:
@@ -68,7 +71,11 @@ class SegmentsOps(EngineBase):
         rule = None if manual else _rule(rules)
         cmd = units.CreateCommand(slugify(name), name, _description(description), rule)
         now = self.clock.now()
-        return await self._write(lambda conn: units.create(conn, cmd, now))
+        created = await self._write(lambda conn: units.create(conn, cmd, now))
+        if created.computing:
+            count, computing, _, _ = await self._follow(created.segment_id)
+            created = created.model_copy(update={"member_count": count, "computing": computing})
+        return created
 
     async def segments_update(self, segment_id: str, name: str | None = None,
                               rules: Any = None, add_user_ids: list[str] | None = None,
@@ -91,7 +98,31 @@ class SegmentsOps(EngineBase):
                                "or remove_user_ids", field="segment_id")
         cmd = units.UpdateCommand(sid, new_name, text, rule, add, remove)
         now = self.clock.now()
-        return await self._write(lambda conn: units.update(conn, cmd, now))
+        updated = await self._write(lambda conn: units.update(conn, cmd, now))
+        if updated.computing:
+            count, computing, entered, exited = await self._follow(sid)
+            updated = updated.model_copy(update={
+                "member_count": count, "computing": computing, "entered": entered,
+                "exited": exited})
+        return updated
+
+    async def _follow(self, segment_id: str) -> tuple[int, bool, int, int]:
+        """Advance unfinished computations, one bounded transaction at a time, for up to
+        FOREGROUND_SECONDS; then (member count, still computing, entered, exited) of the
+        segment. What is left is finished as timed work."""
+        deadline = time.monotonic() + FOREGROUND_SECONDS
+        steps: list[bulk.Step] = []
+        held = 0.0
+        while time.monotonic() < deadline:
+            # leave the lock free between steps (see tools.engine.PAUSE_FRACTION)
+            await asyncio.sleep(held * PAUSE_FRACTION)
+            started = time.monotonic()
+            done = await self._write(lambda conn: bulk.step(conn, self.clock.now()))
+            held = time.monotonic() - started
+            if done is None:
+                break
+            steps.append(done)
+        return await self._read(lambda conn: units.computed(conn, segment_id, steps))
 
     async def segments_delete(self, segment_id: str) -> SegmentDeleted:
         """Delete a segment with its membership history (refused while rules read it)."""

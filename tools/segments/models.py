@@ -14,6 +14,9 @@ class SegmentCreated(BaseModel):
     name: str
     kind: Kind
     member_count: int
+    computing: bool = Field(
+        default=False, description="Membership is still being computed in the background "
+        "(member_count so far); segments_get shows when it is done")
     sentence: str = Field(description="The rule in words (manual: how members are added)")
 
 
@@ -23,6 +26,9 @@ class SegmentUpdated(BaseModel):
     member_count: int
     entered: int = Field(description="People who became members through this update")
     exited: int = Field(description="People who stopped being members through this update")
+    computing: bool = Field(
+        default=False, description="Membership is still being computed in the background "
+        "(member_count so far); segments_get shows when it is done")
     sentence: str
 
 
@@ -40,6 +46,9 @@ class SegmentInfo(BaseModel):
     rules: dict[str, Any] | None = Field(description="The rule as stored (null when manual)")
     sentence: str
     member_count: int
+    computing: bool = Field(
+        default=False, description="Membership is still being computed in the background "
+        "(member_count so far); segments_get shows when it is done")
     created_at: str
     updated_at: str
 

@@ -107,12 +107,12 @@ def create(conn: sqlite3.Connection, cmd: CreateCommand, now: float) -> SegmentC
     pk = repo.insert_segment(conn, cmd.segment_id, cmd.name, cmd.description,
                              "dynamic" if cmd.rule else "manual", rules_json, now)
     repo.bump_version(conn)
-    count = 0
     if cmd.rule is not None:
-        count = bulk.recompute(conn, index_for(conn), pk, now, "segment_created").members
+        bulk.start(conn, pk, now, "segment_created")
+        bulk.step(conn, now)  # usually the whole computation
     return SegmentCreated(
         segment_id=cmd.segment_id, name=cmd.name, kind="dynamic" if cmd.rule else "manual",
-        member_count=count,
+        member_count=repo.member_count(conn, pk), computing=repo.computing(conn, pk),
         sentence=sentence(cmd.rule.root) if cmd.rule is not None else MANUAL_SENTENCE,
     )
 
@@ -138,14 +138,16 @@ def update(conn: sqlite3.Connection, cmd: UpdateCommand, now: float) -> SegmentU
     index = index_for(conn)
     entered = exited = 0
     if cmd.rule is not None:
-        result = bulk.recompute(conn, index, row.pk, now, "segment_updated")
-        entered, exited = result.entered, result.exited
+        bulk.start(conn, row.pk, now, "segment_updated")
+        done = bulk.step(conn, now)
+        if done is not None and done.segment_pk == row.pk:
+            entered, exited = done.entered, done.exited
     elif cmd.add or cmd.remove:
         entered, exited = _change_members(conn, index, row, cmd, now)
     return SegmentUpdated(
         segment_id=row.segment_id, name=cmd.name or row.name,
         member_count=repo.member_count(conn, row.pk), entered=entered, exited=exited,
-        sentence=_rule_sentence(row, index),
+        computing=repo.computing(conn, row.pk), sentence=_rule_sentence(row, index),
     )
 
 
@@ -198,7 +200,7 @@ def info(conn: sqlite3.Connection, row: repo.SegmentRow, index: SegmentIndex) ->
         segment_id=row.segment_id, name=row.name, description=row.description,
         kind=row.kind,  # type: ignore[arg-type]
         rules=row.rules, sentence=_rule_sentence(row, index),
-        member_count=repo.member_count(conn, row.pk),
+        member_count=repo.member_count(conn, row.pk), computing=repo.computing(conn, row.pk),
         created_at=iso(row.created_at), updated_at=iso(row.updated_at),
     )
 
@@ -288,3 +290,16 @@ def person_view(conn: sqlite3.Connection, person_pk: int) -> dict[str, Any]:
                              at=iso(at), cause=cause)
                for sid, change, at, cause in repo.history_of(conn, person_pk, PERSON_HISTORY)]
     return {"segments": segments, "segment_history": history}
+
+
+def computed(conn: sqlite3.Connection, segment_id: str,
+             steps: list[bulk.Step]) -> tuple[int, bool, int, int]:
+    """(member count, still computing, entered, exited) of a segment whose computation a
+    call followed through `steps`."""
+    row = require_segment(conn, segment_id)
+    job = next((c for c in repo.computations(conn) if c.segment_pk == row.pk), None)
+    if job is not None:
+        return repo.member_count(conn, row.pk), True, job.entered, job.exited
+    last = next((s for s in reversed(steps) if s.segment_pk == row.pk and s.finished), None)
+    return (repo.member_count(conn, row.pk), False, last.entered if last else 0,
+            last.exited if last else 0)
