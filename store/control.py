@@ -17,6 +17,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from store.database import BUSY_TIMEOUT_S, connect_sync
+from store.faults import maps_storage_faults
 from store.registry_repo import CONTROL_DB_NAME, CONTROL_MIGRATIONS
 
 _UNKNOWN = object()
@@ -48,12 +49,12 @@ class ControlDB:
         if self._conn is None:
             if not create and not self.path.exists():
                 return None
-            self.path.parent.mkdir(parents=True, exist_ok=True)
             conn = connect_sync(self.path, "NORMAL", CONTROL_MIGRATIONS)
             conn.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT_S * 1000)}")
             self._conn = conn
         return self._conn
 
+    @maps_storage_faults
     def lower(self, agent_id: str, due: float) -> None:
         """The agent has work at `due`: make its next wake-up no later than that."""
         with self._lock:
@@ -71,6 +72,7 @@ class ControlDB:
         for listener in list(self._listeners):
             listener()
 
+    @maps_storage_faults
     def set(self, agent_id: str, due: float | None) -> None:
         """The agent's next wake-up is exactly `due` (None: nothing scheduled)."""
         with self._lock:
@@ -84,6 +86,7 @@ class ControlDB:
                              "DO UPDATE SET next_due = excluded.next_due", (agent_id, due))
             self._known[agent_id] = float(due) if due is not None else None
 
+    @maps_storage_faults
     def next_due(self, agent_id: str) -> float | None:
         with self._lock:
             conn = self._connection(create=False)
@@ -93,6 +96,7 @@ class ControlDB:
                                (agent_id,)).fetchone()
             return row[0] if row else None
 
+    @maps_storage_faults
     def due_agents(self, now: float, limit: int) -> list[str]:
         """Agents whose next wake-up is at or before `now`, soonest first."""
         with self._lock:
@@ -103,6 +107,7 @@ class ControlDB:
                                 "ORDER BY next_due LIMIT ?", (now, limit)).fetchall()
             return [row[0] for row in rows]
 
+    @maps_storage_faults
     def earliest(self) -> float | None:
         """The soonest wake-up of any agent."""
         with self._lock:
