@@ -19,7 +19,7 @@ from store import registry_repo as repo
 from store.agent_ids import check_agent_id
 from store.database import AgentDatabase
 from tools.core.clock import Clock, SystemClock
-from tools.core.errors import Conflict, NotFound
+from tools.core.errors import Conflict, NotFound, StorageError
 
 TOUCH_INTERVAL_S = 60.0  # last_used_at is refreshed at most this often per agent
 
@@ -77,9 +77,14 @@ class AgentRegistry:
         now = self.clock.now()
 
         def unit(conn: sqlite3.Connection) -> None:
-            if repo.find_agent(conn, agent_id) is not None:
+            existing = repo.find_agent_any_case(conn, agent_id)
+            if existing is not None and existing.agent_id == agent_id:
                 raise Conflict(f"agent {agent_id!r} exists; `agents rotate {agent_id}` gives it "
                                "a new token")
+            if existing is not None:
+                raise Conflict(f"agent {agent_id!r} differs only in case from the registered "
+                               f"agent {existing.agent_id!r}; ids that differ only in case "
+                               "would share one file on macOS and Windows: choose another id")
             repo.insert_agent(conn, agent_id, key_id, digest, now)
 
         await (await self._database()).write(unit, small=True)
@@ -117,7 +122,8 @@ class AgentRegistry:
                 for r in rows]
 
     async def verify(self, token: str) -> str | None:
-        """The agent id a token belongs to, or None if it is unknown or revoked."""
+        """The agent id a token belongs to, or None if it is unknown or revoked. A registry
+        that cannot be read raises StorageError (HTTP answers 503, server.storage_faults)."""
         prefix, _, rest = token.partition("_")
         key_id, _, secret = rest.partition("_")
         if prefix != "cio" or not key_id or not secret:
@@ -139,7 +145,10 @@ class AgentRegistry:
         now = self.clock.now()
         if now - self._touched.get(agent_id, 0.0) >= TOUCH_INTERVAL_S:
             self._touched[agent_id] = now
-            await db.write(lambda conn: repo.touch(conn, agent_id, now), small=True)
+            try:
+                await db.write(lambda conn: repo.touch(conn, agent_id, now), small=True)
+            except StorageError:
+                pass  # last use is bookkeeping: a valid token is not refused for it (logged)
         return agent_id
 
     @staticmethod

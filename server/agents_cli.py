@@ -62,7 +62,11 @@ async def run_agents(args: argparse.Namespace, data_dir: Path) -> int:
             await registry.revoke(args.agent_id)
             print(f"agent {args.agent_id!r} revoked; `agents rotate` issues a new token",
                   file=sys.stderr)
-    except (EngineError, InvalidAgentId) as exc:
+    except EngineError as exc:
+        print(f"customerio-mcp agents {args.agents_command}: {exc.kind}: {exc.message}",
+              file=sys.stderr)
+        return 1
+    except InvalidAgentId as exc:
         print(f"customerio-mcp agents {args.agents_command}: {exc}", file=sys.stderr)
         return 1
     finally:

@@ -11,7 +11,11 @@ from pathlib import Path
 import anyio
 
 from server import __version__, logs
+from store import faults
 from store.agent_ids import InvalidAgentId, check_agent_id
+from store.faults import storage_fault
+from store.files import prepare_data_dir
+from tools.core.errors import StorageError
 from tools.engine import default_data_dir
 
 log = logging.getLogger("customerio_mcp")
@@ -81,11 +85,26 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     level = getattr(args, "log_level", None) or os.environ.get("CUSTOMERIO_MCP_LOG_LEVEL", "INFO")
     logs.configure(level.upper() if level.upper() in logs.LEVELS else "INFO")
+    try:
+        return _run(args, parser)
+    except (StorageError, OSError) as exc:
+        where = getattr(args, "data_dir", None) or "the data directory"
+        fault = exc if isinstance(exc, StorageError) else storage_fault(exc, where, quiet=True)
+        if fault is None:
+            raise
+        # One line, no traceback: the message names the file and what to do.
+        sys.stderr.write(f"customerio-mcp {args.command}: {fault.kind}: {fault.message}\n")
+        return 1
+
+
+def _run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     if args.command == "serve":
         return _serve(args, parser)
     if args.command == "agents":
         from server.agents_cli import run_agents
 
+        # A storage fault ends the command with one line naming it; no log line besides.
+        logging.getLogger(faults.__name__).setLevel(logging.CRITICAL)
         return anyio.run(run_agents, args, args.data_dir or default_data_dir())
     if args.command == "worker":
         from server.worker import run_worker
@@ -111,6 +130,7 @@ def _serve(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     data_dir = args.data_dir or default_data_dir()
     try:
         if args.transport == "http":
+            prepare_data_dir(data_dir)
             anyio.run(_serve_http, args, data_dir, backend_options=_fast_loop())
             return 0
         if not args.agent:
@@ -121,6 +141,7 @@ def _serve(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
             parser.error(str(exc))
         from server.stdio import serve_stdio
 
+        prepare_data_dir(data_dir)
         log.info("serving agent %s from %s over stdio", agent_id, data_dir)
         anyio.run(serve_stdio, agent_id, data_dir, args.synchronous)
     except KeyboardInterrupt:

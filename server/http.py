@@ -24,6 +24,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from server.app import build_server
 from server.runtime import Runtime
+from server.storage_faults import StorageFaultMiddleware
 from tools.api import CustomerIO
 from tools.core.ratelimit import TokenBuckets
 
@@ -114,6 +115,8 @@ def build_http_app(runtime: Runtime, options: HttpOptions) -> ASGIApp:
     )
     sse = server.sse_app(sse_path="/sse", message_path="/messages/", transport_security=security,
                          host=options.host, max_request_body_size=MAX_BODY_BYTES)
+    for part in (streamable, sse):  # outside the token check: storage faults there get 503
+        part.add_middleware(StorageFaultMiddleware)
 
     async def app(scope: Scope, receive: Receive, send: Send) -> None:
         path = scope.get("path", "") if scope["type"] != "lifespan" else ""

@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import TypeVar
 
 from store.database import RetryOnThread, _is_busy, _wait_unlocked, connect_sync, running_inline
+from store.faults import maps_storage_faults
 from store.registry_repo import CONTROL_DB_NAME, CONTROL_MIGRATIONS
 
 T = TypeVar("T")
@@ -54,7 +55,6 @@ class ControlDB:
         if self._conn is None:
             if not create and not self.path.exists():
                 return None
-            self.path.parent.mkdir(parents=True, exist_ok=True)
             self._conn = connect_sync(self.path, "NORMAL", CONTROL_MIGRATIONS)
         return self._conn
 
@@ -87,6 +87,7 @@ class ControlDB:
             self._version = version
         return self._known
 
+    @maps_storage_faults
     def lower(self, agent_id: str, due: float) -> None:
         """The agent has work at `due`: make its next wake-up no later than that. Call it
         inside the agent's write unit."""
@@ -106,6 +107,7 @@ class ControlDB:
             for listener in list(self._listeners):
                 listener()
 
+    @maps_storage_faults
     def set(self, agent_id: str, due: float | None) -> None:
         """The agent's next wake-up is exactly `due` (None: nothing scheduled). Call it
         inside the agent's write unit, after computing `due` from the agent's database."""
@@ -121,6 +123,7 @@ class ControlDB:
 
         self._run(work, create=due is not None)
 
+    @maps_storage_faults
     def postpone(self, agent_id: str, seen: float, due: float) -> None:
         """Move the agent's wake-up from `seen` to `due`, unless it has changed since it
         was read as `seen` (for an agent that cannot be opened: nobody holds its lock)."""
@@ -133,14 +136,17 @@ class ControlDB:
 
         self._run(work, create=False)
 
+    @maps_storage_faults
     def drop(self, agent_id: str) -> None:
         """Forget an agent (its id is invalid or its database is gone)."""
         self.set(agent_id, None)
 
+    @maps_storage_faults
     def next_due(self, agent_id: str) -> float | None:
         return self._run(lambda conn: _one(conn.execute(
             "SELECT next_due FROM agent_wakeups WHERE agent_id = ?", (agent_id,))), False)
 
+    @maps_storage_faults
     def due_agents(self, now: float, limit: int) -> list[tuple[str, float]]:
         """(agent id, next wake-up) of agents due at or before `now`, soonest first."""
         rows = self._run(lambda conn: conn.execute(
@@ -148,17 +154,20 @@ class ControlDB:
             "ORDER BY next_due LIMIT ?", (now, limit)).fetchall(), False)
         return [(agent_id, due) for agent_id, due in rows or ()]
 
+    @maps_storage_faults
     def wakeups(self) -> dict[str, float]:
         """Every agent's next wake-up."""
         rows = self._run(lambda conn: conn.execute(
             "SELECT agent_id, next_due FROM agent_wakeups").fetchall(), False)
         return dict(rows or ())
 
+    @maps_storage_faults
     def earliest(self) -> float | None:
         """The soonest wake-up of any agent."""
         return self._run(lambda conn: _one(conn.execute(
             "SELECT min(next_due) FROM agent_wakeups")), False)
 
+    @maps_storage_faults
     def changed(self) -> bool:
         """Whether another connection (another process) has written since the last call:
         a cheap check a scheduler polls to notice wake-ups other processes scheduled."""

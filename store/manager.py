@@ -11,17 +11,25 @@ from pathlib import Path
 
 from store.agent_ids import check_agent_id
 from store.database import AgentDatabase, Synchronous
+from store.files import remove_side_files
 
 log = logging.getLogger(__name__)
 DEFAULT_MAX_OPEN = 64
 
 
 class _Entry:
-    __slots__ = ("database", "leases")
+    __slots__ = ("database", "leases", "released")
 
     def __init__(self, database: AgentDatabase) -> None:
         self.database = database
         self.leases = 0
+        self.released: asyncio.Event | None = None  # set when a stale entry's last lease ends
+
+
+def _release(entry: _Entry) -> None:
+    entry.leases -= 1
+    if entry.leases == 0 and entry.released is not None:
+        entry.released.set()
 
 
 class StoreManager:
@@ -39,6 +47,7 @@ class StoreManager:
         self.synchronous: Synchronous = synchronous
         self._open: OrderedDict[str, _Entry] = OrderedDict()
         self._opening: dict[str, asyncio.Future[_Entry]] = {}
+        self._closing_stale: dict[str, asyncio.Future[None]] = {}  # stale entries closing
         self._closed = False
 
     def path_for(self, agent_id: str) -> Path:
@@ -52,8 +61,13 @@ class StoreManager:
 
     @asynccontextmanager
     async def lease(self, agent_id: str) -> AsyncIterator[AgentDatabase]:
-        """Use the database of `agent_id`; it is not closed while leased."""
+        """Use the database of `agent_id`; it is not closed while leased. A database whose
+        file was deleted or replaced since it was opened is closed and opened again first,
+        so no write is acknowledged into a file that is no longer on disk."""
         entry = self._open.get(agent_id)
+        if entry is not None and entry.database.file_replaced():  # once: inodes may be unstable
+            await self._close_stale(agent_id, entry)
+            entry = self._open.get(agent_id)
         while entry is None:
             await self._open_entry(agent_id)
             # A concurrent open may have evicted it before this task resumed: look again,
@@ -64,7 +78,33 @@ class StoreManager:
         try:
             yield entry.database
         finally:
-            entry.leases -= 1
+            _release(entry)
+
+    async def _close_stale(self, agent_id: str, entry: _Entry) -> None:
+        """Drop `entry` (its file is gone or replaced) and wait until it is closed. No
+        database of `agent_id` opens meanwhile: the old connection owns the -wal/-shm names."""
+        if self._open.get(agent_id) is entry:
+            del self._open[agent_id]
+            log.warning("database file %s was deleted or replaced while open; closing the "
+                        "old connection, then opening the file now at that path",
+                        entry.database.path)
+            self._closing_stale[agent_id] = asyncio.ensure_future(
+                self._finish_stale(agent_id, entry))
+        pending = self._closing_stale.get(agent_id)
+        if pending is not None:
+            await asyncio.shield(pending)
+
+    async def _finish_stale(self, agent_id: str, entry: _Entry) -> None:
+        try:
+            if entry.leases:  # calls already under way finish on the old connection
+                entry.released = asyncio.Event()
+                await entry.released.wait()
+            await entry.database.close()
+            # SQLite leaves them behind when the file was unlinked; the next open of the
+            # path would apply the old WAL to the new file.
+            remove_side_files(entry.database.path)
+        finally:
+            del self._closing_stale[agent_id]
 
     async def _open_entry(self, agent_id: str) -> _Entry:
         if self._closed:
@@ -72,6 +112,10 @@ class StoreManager:
         pending = self._opening.get(agent_id)
         if pending is not None:
             return await asyncio.shield(pending)
+        closing = self._closing_stale.get(agent_id)
+        if closing is not None:
+            await asyncio.shield(closing)
+            return await self._open_entry(agent_id)
         path = self.path_for(agent_id)
         future: asyncio.Future[_Entry] = asyncio.get_running_loop().create_future()
         self._opening[agent_id] = future
@@ -89,7 +133,7 @@ class StoreManager:
         try:
             await self._evict(keep=agent_id)
         finally:
-            entry.leases -= 1
+            _release(entry)
         return entry
 
     async def _evict(self, keep: str) -> None:
@@ -109,3 +153,5 @@ class StoreManager:
         while self._open:
             _, entry = self._open.popitem()
             await entry.database.close()
+        for closing in list(self._closing_stale.values()):
+            await asyncio.shield(closing)

@@ -28,6 +28,13 @@ def find_agent(conn: sqlite3.Connection, agent_id: str) -> AgentRow | None:
     return AgentRow(*row) if row else None
 
 
+def find_agent_any_case(conn: sqlite3.Connection, agent_id: str) -> AgentRow | None:
+    """The agent whose id equals `agent_id` but for ASCII case (ids are ASCII), if any."""
+    row = conn.execute(f"SELECT {_COLUMNS} FROM agents WHERE lower(agent_id) = lower(?) "
+                       "ORDER BY agent_id = ? DESC LIMIT 1", (agent_id, agent_id)).fetchone()
+    return AgentRow(*row) if row else None
+
+
 def find_by_key(conn: sqlite3.Connection, key_id: str) -> AgentRow | None:
     row = conn.execute(f"SELECT {_COLUMNS} FROM agents WHERE key_id = ?", (key_id,)).fetchone()
     return AgentRow(*row) if row else None

@@ -11,6 +11,7 @@ import pytest
 
 from store.database import AgentDatabase
 from store.manager import StoreManager
+from tools.core.errors import StorageUnwritable
 
 pytestmark = pytest.mark.anyio
 
@@ -157,7 +158,7 @@ async def test_a_failed_open_can_be_retried(tmp_path: Path) -> None:
     blocker = tmp_path / "data"
     blocker.write_text("a file where the data directory should be")
     manager = StoreManager(blocker)
-    with pytest.raises(OSError):
+    with pytest.raises(StorageUnwritable):
         await database_of(manager, "tom")
     blocker.unlink()
     await database_of(manager, "tom")

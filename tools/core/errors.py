@@ -36,3 +36,38 @@ class LimitExceeded(EngineError):
     """A size or count limit was exceeded."""
 
     kind = "limit_exceeded"
+
+
+class StorageError(EngineError):
+    """The storage under an agent failed (not the caller's arguments); nothing was stored.
+    `path` is the file or directory at fault."""
+
+    kind = "storage_error"
+
+    def __init__(self, message: str, *, path: str | None = None) -> None:
+        super().__init__(message)
+        self.path = path
+
+
+class StorageBusy(StorageError):
+    """Another process held the database locked for longer than the busy timeout."""
+
+    kind = "storage_busy"
+
+
+class StorageFull(StorageError):
+    """The disk (or the file system's quota) holding the database is full."""
+
+    kind = "storage_full"
+
+
+class StorageUnwritable(StorageError):
+    """The data directory or a database file cannot be created, opened or written."""
+
+    kind = "storage_unwritable"
+
+
+class StorageCorrupt(StorageError):
+    """A file where a database should be is not one, or is damaged."""
+
+    kind = "storage_corrupt"
