@@ -21,6 +21,7 @@ from store.agent_ids import InvalidAgentId
 from store.control import ControlDB
 from tools.api import CustomerIO
 from tools.core.clock import Clock, real_seconds
+from tools.core.errors import StorageError
 from tools.engine import RETRY_SECONDS
 from tools.timed import TimedRun
 
@@ -84,6 +85,11 @@ class Scheduler:
             log.warning("control database names an invalid agent id %r; dropping it", agent_id)
             await asyncio.to_thread(self.control.drop, agent_id)
             return 0
+        except StorageError as exc:  # logged with its file where it was met
+            log.debug("scheduled work of agent %s failed: %s", agent_id, exc.message)
+            await asyncio.to_thread(self.control.postpone, agent_id, seen,
+                                    when + RETRY_SECONDS)
+            return 0
         except Exception:
             log.exception("scheduled work of agent %s failed; retrying in %.0f s", agent_id,
                           RETRY_SECONDS)
@@ -138,6 +144,9 @@ class Scheduler:
                 try:
                     ran = await self.run_due()
                     delay = await self._delay(ran)
+                except StorageError as exc:  # already logged with its file, once a minute
+                    log.debug("scheduler round failed: %s", exc.message)
+                    delay = RETRY_SECONDS
                 except Exception:
                     log.exception("scheduler round failed")
                     delay = RETRY_SECONDS
