@@ -5,6 +5,7 @@ succeed slowly); timings are in tests/bench/bench_hostile_templates.py, not here
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -168,7 +169,13 @@ def test_our_versions_of_standard_filters_keep_their_meaning(
     assert render(source, data) == expected
 
 
-def test_filter_bounds_are_the_documented_limits() -> None:
-    assert limits.SEQUENCE_ITEMS == 100_000
-    assert limits.HEAVY_TEXT_MAX_CHARS == 100_000
-    assert limits.OUTPUT_MAX_CHARS == 1_000_000
+def test_the_readme_limits_table_states_these_values() -> None:
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    section = readme.split("\n### Limits\n", 1)[1].split("\n### ", 1)[0]
+    assert f"at most {limits.RENDER_THREADS} at once per process" in section
+    assert f"{limits.RENDER_SWITCH_INTERVAL_S * 1000:.1f} ms instead of 5 ms" in section
+    assert f"(heavy work per character) | {limits.HEAVY_TEXT_MAX_CHARS:,} characters |" in section
+    assert f"`split`) | {limits.SEQUENCE_ITEMS:,} |" in section
+    assert f"| {int(limits.RENDER_TIME_LIMIT_S * 1000)} ms |" in section
+    for name in sorted(guards.HEAVY_TEXT):
+        assert f"`{name}`" in section, name
