@@ -19,9 +19,9 @@ M1 = "{% capture big %}{% for i in (1..9900) %}" + "a" * 99 + "\n{% endfor %}{% 
 K200 = "{% capture big %}{% for i in (1..2000) %}" + "a" * 100 + "{% endfor %}{% endcapture %}"
 LIST = "(1..100000) | join: ',' | split: ','"
 K400 = "{% capture big %}{% for i in (1..4000) %}" + "a" * 100 + "{% endfor %}{% endcapture %}"
-# 4,096 references to one string of 400,000 characters: little memory, a huge text
+# 13 references to one string of 400,000 characters: little memory, a big text
 REFS = K400 + ("{% assign one = big | split: '#' %}{% assign big = '' %}{% assign refs = one %}"
-               "{% for i in (1..12) %}{% assign refs = refs | concat: refs %}{% endfor %}")
+               "{% for i in (1..12) %}{% assign refs = refs | concat: one %}{% endfor %}")
 
 # (source, words in the error); each renders an sms body with no data
 HOSTILE: list[tuple[str, str]] = [
@@ -50,6 +50,9 @@ HOSTILE: list[tuple[str, str]] = [
     (REFS + "{{ refs | json }}", "json would make more than 1,000,000 characters"),
     (REFS + "{{ refs }}", "the text of an array is over the limit"),
     (REFS + "{{ refs | append: '!' }}", "the text of an array is over the limit"),
+    (REFS + "{{ '1,2' | split: ',' | map: refs }}", "map: an argument holds more than"),
+    (REFS + "{{ refs | concat: refs }}", "concat: an argument holds more than"),
+    (REFS + "{{ '1,2' | split: ',' | sort_natural: refs }}", "an argument holds more than"),
     # arrays of distinct big strings count in the assign limit (python-liquid counts none)
     (K200 + "{% assign all = '' | split: ',' %}{% for i in (1..10) %}{% assign s = big | "
      "append: i | split: '#' %}{% assign all = all | concat: s %}{% endfor %}",

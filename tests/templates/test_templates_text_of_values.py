@@ -81,7 +81,7 @@ async def test_preview_warns_that_customer_first_of_an_object_renders_empty(
 
 def test_a_big_array_is_refused_before_its_text_is_built(render: Render) -> None:
     data: dict[str, Any] = {"event": {"s": "x" * 90_000}}
-    source = ("{% assign a = event.s | split: '#' %}{% for i in (1..5) %}{% assign a = a | "
-              "concat: a %}{% endfor %}{{ a }}")
+    source = ("{% assign one = event.s | split: '#' %}{% assign a = one %}{% for i in (1..12) %}"
+              "{% assign a = a | concat: one %}{% endfor %}{{ a }}")
     with pytest.raises(Exception, match="the text of an array is over the limit"):
         render(source, data)

@@ -84,6 +84,16 @@ def _check_range(name: str, value: Any) -> None:
         raise _too_many(name, len(value))
 
 
+def _check_argument(name: str, value: Any) -> None:
+    """A range, array or object argument is bounded like an input (python-liquid str()s
+    some, e.g. the key of `map`, once per item)."""
+    _check_range(name, value)
+    if isinstance(value, (list, tuple, dict)) \
+            and text_weight(value, limits.OUTPUT_MAX_CHARS) > limits.OUTPUT_MAX_CHARS:
+        raise FilterLimitError(f"{name}: an argument holds more than "
+                               f"{limits.OUTPUT_MAX_CHARS:,} characters, the limit", token=None)
+
+
 def flatten(name: str, items: Iterable[Any], out: list[Any], level: int = FLATTEN_LEVELS) -> None:
     """Append the items of nested arrays (`level` deep) to `out`, counting and pacing."""
     budget = budget_now()
@@ -222,8 +232,8 @@ def _bounded(name: str, func: Filter) -> Filter:
                 left = _prepare_slice(left)
             else:
                 _check_range(name, left)
-            for arg in args:
-                _check_range(name, arg)
+            for arg in (*args, *kwargs.values()):
+                _check_argument(name, arg)
             return _check_result(name, func(left, *args, **kwargs))
         except FilterArgumentError:
             raise
