@@ -160,6 +160,13 @@ CASES: list[tuple[str, dict[str, Any], str]] = [
      "1,2,3"),
     ("{{ event | json: 2 }}", {"event": {"a": [1]}}, '{\n  "a": [\n    1\n  ]\n}'),
     ("{{ event.xs | first }}{{ event.xs | last }}", {"event": {"xs": [1, 2]}}, "12"),
+    # sort, sort_natural: keys computed with the deadline checked, same order as before
+    ("{{ 'b,A,c,a' | split: ',' | sort | join }}", {}, "A a b c"),
+    ("{{ 'b,A,c,a' | split: ',' | sort_natural | join }}", {}, "A a b c"),
+    ("{{ event.xs | sort: 'k' | map: 'n' | join }}",
+     {"event": {"xs": [{"k": "b", "n": 1}, {"n": 2}, {"k": "a", "n": 3}]}}, "3 1 2"),
+    ("{{ event.xs | sort_natural: 'k' | map: 'n' | join }}",
+     {"event": {"xs": [{"k": "b", "n": 1}, {"n": 2}, {"k": "A", "n": 3}]}}, "3 1 2"),
     # a separator of words is counted after splitting; limits leave room for big lists
     ("{{ 'a b  c' | split: ' ' | size }}", {}, "3"),
     ("{{ (1..100000) | reverse | first }}", {}, "100000"),

@@ -39,7 +39,7 @@ def build_environment(*, html: bool) -> MessageEnvironment:
     env.add_filter("currency", filters.currency)
     env.add_filter("pluralize", filters.pluralize)
     env.add_filter("json", standard.json_filter)
-    for name in ("join", "uniq", "first", "concat", "strip_html"):
+    for name in ("join", "uniq", "first", "concat", "strip_html", "sort", "sort_natural"):
         env.add_filter(name, getattr(standard, name))
     guard_filters(env.filters)
     return env

@@ -63,7 +63,7 @@ SEQUENCE = frozenset({
 # Bound their work themselves (standard.json_filter, python-liquid's slice, pluralize).
 SELF_BOUNDED = frozenset({"json", "slice", "pluralize"})
 AUDITED = CHEAP | TEXT | SEQUENCE | SELF_BOUNDED
-TAKES_LIST = frozenset({"join", "concat", "uniq", "reverse"})
+TAKES_LIST = frozenset({"join", "concat", "uniq", "reverse", "sort", "sort_natural"})
 SORTS = frozenset({"sort", "sort_natural"})
 FLATTEN_LEVELS = 5  # as python-liquid's sequence filters
 

@@ -9,6 +9,8 @@ raises on odd input or shows Python values.
   counted as it is made.
 - `strip_html`: Shopify's rules (script, style and comment blocks, then every `<...>`)
   in linear time; python-liquid's html.parser is slow and raises on some input.
+- `sort`, `sort_natural`: sort keys computed with the deadline checked (python-liquid's
+  compute them inside one sorted() call).
 
 Sequence filters receive their input already flattened into a list (see guards).
 """
@@ -21,8 +23,11 @@ from collections.abc import Callable, Hashable, Iterable
 from typing import TYPE_CHECKING, Any
 
 from liquid import Markup
+from liquid.builtin.filters.array import MAX_CH
+from liquid.builtin.filters.array import _getitem as item_property
+from liquid.builtin.filters.array import _lower as lower_text
 from liquid.builtin.filters.array import first as library_first
-from liquid.exceptions import FilterArgumentError
+from liquid.exceptions import FilterArgumentError, FilterError
 from liquid.filter import int_arg, with_environment
 from liquid.undefined import is_undefined
 
@@ -141,6 +146,31 @@ def concat(items: list[Any], other: Any) -> list[Any]:
         raise FilterLimitError(f"concat would make {len(items) + len(other):,} items, over the "
                                f"limit of {limits.SEQUENCE_ITEMS:,}", token=None)
     return [*items, *other]
+
+
+def _sorted_by(items: list[Any], keys: list[Any]) -> list[Any]:
+    try:
+        order = sorted(range(len(items)), key=keys.__getitem__)
+    except TypeError:
+        raise FilterError("can't sort sequence", token=None) from None
+    return [items[index] for index in order]
+
+
+def sort(items: list[Any], key: Any = None) -> list[Any]:
+    """The items in ascending order (by property `key`, missing ones last)."""
+    if not key:
+        return _sorted_by(items, items)
+    name = to_text(key)
+    return _sorted_by(items, [item_property(item, name, MAX_CH) for item in paced(items)])
+
+
+def sort_natural(items: list[Any], key: Any = None) -> list[Any]:
+    """The items in ascending order ignoring case (by property `key`, missing ones last)."""
+    if not key:
+        return _sorted_by(items, [lower_text(item) for item in paced(items)])
+    name = to_text(key)
+    return _sorted_by(items, [lower_text(item_property(item, name, MAX_CH))
+                              for item in paced(items)])
 
 
 def json_filter(value: Any, indent: Any = None) -> str:
