@@ -24,6 +24,10 @@ ERRORS: list[tuple[str, str]] = [
     ("x\n{{ 'a,b' | split: ',' | sum }}", "line 2, column 25: sum: a value is not a number"),
     ("{% assign n = 10 %}{% for i in (1..13) %}{% assign n = n | times: n %}{% endfor %}\n"
      "{{ n }}", "line 2, column 1: can't write this value as text"),
+    ("x\n{{ 'not base64!' | base64_decode }}", "line 2, column 20: base64_decode: invalid "
+                                               "base64-encoded string"),
+    ("x\n{{ 'b,a' | split: ',' | concat: event.x | sort }}", "line 2, column 43: sort: can't "
+                                                            "sort sequence"),
     ("{{ '<![>' | strip_html | append: 1 }}", ""),  # python-liquid's html.parser raised here
 ]
 
@@ -31,11 +35,12 @@ ERRORS: list[tuple[str, str]] = [
 @pytest.mark.parametrize(("source", "words"), ERRORS, ids=[e[0][-40:] for e in ERRORS])
 def test_a_failing_filter_or_value_is_a_render_error_with_field_and_position(
         render: Render, source: str, words: str) -> None:
+    data = {"event": {"x": [1]}}
     if not words:
-        assert render(source) == "1"
+        assert render(source, data) == "1"
         return
     with pytest.raises(TemplateRenderError) as caught:
-        render(source)
+        render(source, data)
     assert caught.value.kind == "invalid_input"
     assert caught.value.field == "body"
     assert caught.value.message.startswith(f"body: {words}")

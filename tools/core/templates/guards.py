@@ -24,7 +24,12 @@ from time import monotonic
 from typing import Any
 
 from liquid import soft_str
-from liquid.exceptions import FilterArgumentError, LiquidError, ResourceLimitError
+from liquid.exceptions import (
+    FilterArgumentError,
+    LiquidError,
+    LiquidTypeError,
+    ResourceLimitError,
+)
 from liquid.undefined import is_undefined
 
 from tools.core.templates import limits
@@ -185,6 +190,8 @@ def failure(name: str, exc: Exception) -> LiquidError:
     """The Liquid error for an exception a filter raised (python-liquid positions it)."""
     if isinstance(exc, ResourceLimitError):
         return FilterLimitError(str(exc.message), token=None)
+    if isinstance(exc, LiquidError):  # e.g. "invalid base64-encoded string"
+        return FilterArgumentError(f"{name}: {exc.message}", token=None)
     if isinstance(exc, RecursionError):
         return FilterLimitError(f"{name}: the value is nested too deeply", token=None)
     if isinstance(exc, MemoryError):
@@ -235,14 +242,12 @@ def _bounded(name: str, func: Filter) -> Filter:
             for arg in (*args, *kwargs.values()):
                 _check_argument(name, arg)
             return _check_result(name, func(left, *args, **kwargs))
-        except FilterArgumentError:
-            raise
-        except ResourceLimitError as exc:
+        except (FilterArgumentError, LiquidTypeError, TypeError):
+            raise  # python-liquid positions these at the filter
+        except LiquidError as exc:
             if exc.token is not None:
                 raise
-            raise failure(name, exc) from None
-        except (LiquidError, TypeError):
-            raise
+            raise failure(name, exc) from None  # so that it is positioned at the filter too
         except Exception as exc:
             raise failure(name, exc) from None
 
