@@ -5,6 +5,8 @@
     await cio.templates_preview("welcome", user_id="ada")
 
 Fields are given as `fields={...}` and/or keyword arguments (`from_` stands for `from`).
+Parsing a saved source and rendering a preview are CPU work: they run on a render thread
+(offload.off_loop), never on the event loop; reads that may parse again are not `small`.
 """
 
 from __future__ import annotations
