@@ -227,10 +227,10 @@ def _bounded(name: str, func: Filter) -> Filter:
 
     @wraps(func)
     def guarded(left: Any, *args: Any, **kwargs: Any) -> Any:
-        budget = budget_now()
-        if budget is not None and monotonic() > budget.deadline:
-            budget.check_time()
         try:
+            budget = budget_now()
+            if budget is not None and monotonic() > budget.deadline:
+                budget.check_time()
             if text:
                 left, args = _prepare_text(name, left, args)
             elif sequence:
