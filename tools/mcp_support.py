@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 from mcp.server.mcpserver import Context
 from mcp.server.mcpserver.exceptions import ResourceError, ResourceNotFoundError, ToolError
 from mcp.types import ToolAnnotations
+from pydantic import ValidatorFunctionWrapHandler, WithJsonSchema, WrapValidator
 
 from tools.core.errors import EngineError, NotFound
 from tools.engine import EngineBase
@@ -17,6 +18,25 @@ E = TypeVar("E", bound=EngineBase)
 # Decides which agent's engine serves a request (fixed on stdio, the token's over HTTP).
 # Each area's tools ask for an engine with that area's operations (EngineResolver[PeopleOps]).
 EngineResolver = Callable[[Context[Any, Any]], E]
+
+
+def _text_or_none(value: Any, handler: ValidatorFunctionWrapHandler) -> Any:
+    return None if value is None else handler(value)
+
+
+# An optional free-text argument (a template field, a name, an id, a cursor) that must
+# arrive exactly as the client sent it. The SDK json-decodes a string argument whose
+# annotation is not exactly `str` when it looks like a JSON object or array (Claude Desktop
+# sends objects as JSON text), which turned a webhook body '{"user": ...}' into a dict and
+# refused it. So the annotation here is `str` (no decoding), null still validates (the
+# wrap validator), and the JSON schema is exactly the one `str | None` gets. Arguments that
+# are objects or lists keep plain `dict[...] | None` annotations and the SDK's decoding.
+if TYPE_CHECKING:
+    OptionalText = str | None
+else:
+    OptionalText = Annotated[
+        str, WrapValidator(_text_or_none),
+        WithJsonSchema({"anyOf": [{"type": "string"}, {"type": "null"}]})]
 
 
 async def guarded(call: Awaitable[T]) -> T:

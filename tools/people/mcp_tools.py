@@ -7,7 +7,7 @@ from typing import Annotated, Any, Literal
 from mcp.server.mcpserver import Context, MCPServer
 from pydantic import Field, StrictFloat, StrictInt
 
-from tools.mcp_support import EngineResolver, guarded, guarded_resource, tool_hints
+from tools.mcp_support import EngineResolver, OptionalText, guarded, guarded_resource, tool_hints
 from tools.people.api import PeopleOps
 from tools.people.batch_schema import OPERATIONS_SCHEMA
 from tools.people.models import (
@@ -41,7 +41,7 @@ Attributes = Annotated[
     )),
 ]
 Limit = Annotated[int, Field(description="Page size, 1-500")]
-Cursor = Annotated[str | None, Field(description="next_cursor from the previous page")]
+Cursor = Annotated[OptionalText, Field(description="next_cursor from the previous page")]
 
 
 def register(server: MCPServer[Any], engine_for: EngineResolver[PeopleOps]) -> None:
@@ -50,7 +50,7 @@ def register(server: MCPServer[Any], engine_for: EngineResolver[PeopleOps]) -> N
     @server.tool(annotations=tool_hints(idempotent=True, title="Identify a person"))
     async def identify(
         user_id: UserId, ctx: Context[Any, Any], attributes: Attributes = {},  # noqa: B006
-        anonymous_id: Annotated[str | None, Field(
+        anonymous_id: Annotated[OptionalText, Field(
             description="Anonymous id used before sign-up: its events of the last 30 days "
             "become this person's")] = None,
         timestamp: Timestamp = None,
@@ -65,15 +65,15 @@ def register(server: MCPServer[Any], engine_for: EngineResolver[PeopleOps]) -> N
     async def track(
         name: Annotated[str, Field(description="Event name (for type page: the URL)")],
         ctx: Context[Any, Any],
-        user_id: Annotated[str | None, Field(description="The person (created if new)")] = None,
-        anonymous_id: Annotated[str | None, Field(
+        user_id: Annotated[OptionalText, Field(description="The person (created if new)")] = None,
+        anonymous_id: Annotated[OptionalText, Field(
             description="A visitor not yet identified (give this or user_id, not both)")] = None,
         properties: Annotated[dict[str, Any], Field(
             description="Event data, at most 100,000 bytes as JSON")] = {},  # noqa: B006
         type: Annotated[Literal["event", "page", "screen"], Field(
             description="event, page (a page view; name is the URL) or screen")] = "event",
         timestamp: Timestamp = None,
-        event_id: Annotated[str | None, Field(
+        event_id: Annotated[OptionalText, Field(
             description="Your unique id for the event (e.g. a ULID): a repeat is reported as "
             "duplicate and not stored twice")] = None,
     ) -> TrackResult:
@@ -104,7 +104,7 @@ def register(server: MCPServer[Any], engine_for: EngineResolver[PeopleOps]) -> N
     @server.tool(annotations=tool_hints(read_only=True, idempotent=True, title="List people"))
     async def list_people(
         ctx: Context[Any, Any], limit: Limit = 50, cursor: Cursor = None,
-        email: Annotated[str | None, Field(
+        email: Annotated[OptionalText, Field(
             description="Only the person with this email (case-insensitive)")] = None,
     ) -> PeoplePage:
         """People in the order they were first seen, a page at a time."""
@@ -113,10 +113,10 @@ def register(server: MCPServer[Any], engine_for: EngineResolver[PeopleOps]) -> N
     @server.tool(annotations=tool_hints(read_only=True, idempotent=True, title="List events"))
     async def list_events(
         ctx: Context[Any, Any],
-        user_id: Annotated[str | None, Field(description="Only this person's events")] = None,
-        anonymous_id: Annotated[str | None, Field(
+        user_id: Annotated[OptionalText, Field(description="Only this person's events")] = None,
+        anonymous_id: Annotated[OptionalText, Field(
             description="Only events sent with this anonymous id")] = None,
-        name: Annotated[str | None, Field(description="Only events with this name")] = None,
+        name: Annotated[OptionalText, Field(description="Only events with this name")] = None,
         since: Timestamp = None,
         until: Annotated[Seconds | str | None, Field(
             description="Only events before this time (unix seconds or ISO-8601)")] = None,

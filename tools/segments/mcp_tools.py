@@ -7,7 +7,7 @@ from typing import Annotated, Any
 from mcp.server.mcpserver import Context, MCPServer
 from pydantic import Field
 
-from tools.mcp_support import EngineResolver, guarded, guarded_resource, tool_hints
+from tools.mcp_support import EngineResolver, OptionalText, guarded, guarded_resource, tool_hints
 from tools.segments.api import SegmentsOps
 from tools.segments.models import (
     CheckResult,
@@ -36,7 +36,7 @@ RULES_HELP = (
 )
 SegmentId = Annotated[str, Field(description="The segment's id, e.g. 'active-pro-users'")]
 Limit = Annotated[int, Field(description="Page size, 1-500")]
-Cursor = Annotated[str | None, Field(description="next_cursor from the previous page")]
+Cursor = Annotated[OptionalText, Field(description="next_cursor from the previous page")]
 UserIds = Annotated[list[str] | None, Field(
     description="user_ids of existing people (manual segments only; at most 10,000)")]
 
@@ -52,7 +52,7 @@ def register(server: MCPServer[Any], engine_for: EngineResolver[SegmentsOps]) ->
         rules: Annotated[dict[str, Any] | None, Field(description=RULES_HELP)] = None,
         manual: Annotated[bool, Field(
             description="true: a manual segment, whose members you add by id")] = False,
-        description: Annotated[str | None, Field(description="What the audience is for")] = None,
+        description: Annotated[OptionalText, Field(description="What the audience is for")] = None,
     ) -> SegmentCreated:
         """Create a dynamic segment from rules (membership computed now and kept current in
         real time) or a manual one. Returns the id, the member count and the rule in
@@ -62,11 +62,11 @@ def register(server: MCPServer[Any], engine_for: EngineResolver[SegmentsOps]) ->
     @server.tool(annotations=tool_hints(title="Update a segment"))
     async def segments_update(
         segment_id: SegmentId, ctx: Context[Any, Any],
-        name: Annotated[str | None, Field(description="New display name (the id stays)")] = None,
+        name: Annotated[OptionalText, Field(description="New display name (the id stays)")] = None,
         rules: Annotated[dict[str, Any] | None, Field(
             description="New rules (dynamic segments); membership is recomputed")] = None,
         add_user_ids: UserIds = None, remove_user_ids: UserIds = None,
-        description: Annotated[str | None, Field(description="New description")] = None,
+        description: Annotated[OptionalText, Field(description="New description")] = None,
     ) -> SegmentUpdated:
         """Rename a segment, replace its rules, or add / remove members of a manual
         segment. Returns the new member count and how many entered and exited."""

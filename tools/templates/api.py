@@ -5,6 +5,8 @@
     await cio.templates_preview("welcome", user_id="ada")
 
 Fields are given as `fields={...}` and/or keyword arguments (`from_` stands for `from`).
+Parsing a saved source and rendering a preview are CPU work: they run on a render thread
+(offload.off_loop), never on the event loop; reads that may parse again are not `small`.
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ from tools.core.templates.commands import (
     prepare_piece,
     prepare_template,
 )
-from tools.core.templates.render import render_message
+from tools.core.templates.render import CompiledMessage, render_message
 from tools.core.validate import check_identifier
 from tools.engine import EngineBase, check_limit
 from tools.templates import pieces, queries, units
@@ -39,6 +41,7 @@ from tools.templates.models import (
     TemplateSaved,
     TemplatesPage,
 )
+from tools.templates.offload import off_loop
 
 
 class _Unset:
@@ -70,6 +73,17 @@ def build_context(customer: dict[str, Any] | None, extra: dict[str, Any]) -> dic
     return data
 
 
+def render_preview(inputs: queries.PreviewInputs, extra: dict[str, Any],
+                   now: float) -> tuple[dict[str, Any], list[str]]:
+    """The rendered fields and the warnings of a preview (CPU work: runs off the loop)."""
+    message: CompiledMessage = units.compile_stored(inputs.template, inputs.layout)
+    data = build_context(inputs.customer, extra)
+    rendered = render_message(message, data, now=now, snippets=inputs.snippets)
+    warnings = [f"{path} is not set for this preview, so it rendered empty"
+                for path in missing_variables(message, data)]
+    return rendered, warnings
+
+
 class TemplatesOps(EngineBase):
     """Templates, snippets and layouts; previews."""
 
@@ -77,7 +91,7 @@ class TemplatesOps(EngineBase):
                                fields: Mapping[str, Any] | None = None, *,
                                layout_id: str | None = None, **more: Any) -> TemplateSaved:
         """Parse and store a new template; returns the variables it uses and warnings."""
-        cmd = prepare_template(template_id, channel, collect_fields(fields, more))
+        cmd = await off_loop(prepare_template, template_id, channel, collect_fields(fields, more))
         layout = check_id(layout_id, "layout_id") if layout_id is not None else None
         now = self.clock.now()
         return await self._write(lambda conn: units.apply_create(conn, cmd, layout, now))
@@ -102,7 +116,9 @@ class TemplatesOps(EngineBase):
     async def templates_get(self, template_id: str) -> Template:
         """A template's sources, the snippets it renders and the variables it reads."""
         tid = check_id(template_id, "template_id")
-        return await self._read(lambda conn: queries.read_template(conn, tid), small=True)
+        # not small: a template no longer in the parse cache is parsed again (CPU work that
+        # must not run inline on the event loop)
+        return await self._read(lambda conn: queries.read_template(conn, tid))
 
     async def templates_list(self, channel: str | None = None, limit: int = 50,
                              cursor: str | None = None) -> TemplatesPage:
@@ -127,11 +143,7 @@ class TemplatesOps(EngineBase):
         extra = check_preview_context(context)
         inputs = await self._read(lambda conn: queries.read_preview_inputs(conn, tid, uid),
                                   small=True)
-        message = units.compile_stored(inputs.template, inputs.layout)
-        data = build_context(inputs.customer, extra)
-        rendered = render_message(message, data, now=self.clock.now(), snippets=inputs.snippets)
-        warnings = [f"{path} is not set for this preview, so it rendered empty"
-                    for path in missing_variables(message, data)]
+        rendered, warnings = await off_loop(render_preview, inputs, extra, self.clock.now())
         return Preview(template_id=tid, channel=inputs.template.channel,  # type: ignore[arg-type]
                        user_id=uid, layout_id=inputs.template.layout_id, fields=rendered,
                        warnings=warnings)
@@ -139,7 +151,7 @@ class TemplatesOps(EngineBase):
     # --- snippets and layouts ----------------------------------------------------------
 
     async def _put_piece(self, kind: PieceKind, piece_id: str, body: str) -> PieceSaved:
-        cmd = prepare_piece(kind, piece_id, body)
+        cmd = await off_loop(prepare_piece, kind, piece_id, body)
         now = self.clock.now()
         saved, replaced = await self._write(lambda conn: pieces.apply_put(conn, cmd, now))
         if replaced is not None and replaced != body:
@@ -148,7 +160,7 @@ class TemplatesOps(EngineBase):
 
     async def _get_piece(self, kind: PieceKind, piece_id: str) -> Piece:
         pid = check_id(piece_id, f"{kind}_id")
-        return await self._read(lambda conn: pieces.read_piece(conn, kind, pid), small=True)
+        return await self._read(lambda conn: pieces.read_piece(conn, kind, pid))  # parses
 
     async def _list_pieces(self, kind: PieceKind, limit: int, cursor: str | None) -> PiecesPage:
         size = check_limit(limit)

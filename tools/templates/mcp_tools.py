@@ -7,7 +7,7 @@ from typing import Annotated, Any, Literal
 from mcp.server.mcpserver import Context, MCPServer
 from pydantic import Field
 
-from tools.mcp_support import EngineResolver, guarded, guarded_resource, tool_hints
+from tools.mcp_support import EngineResolver, OptionalText, guarded, guarded_resource, tool_hints
 from tools.templates.api import UNSET, TemplatesOps
 from tools.templates.models import (
     Piece,
@@ -25,9 +25,9 @@ TemplateId = Annotated[str, Field(description="The template's id: 1-64 letters, 
 SnippetId = Annotated[str, Field(description="The snippet's id (used as {% render 'id' %})")]
 LayoutId = Annotated[str, Field(description="The layout's id: 1-64 letters, digits, _ or -")]
 Limit = Annotated[int, Field(description="Page size, 1-500")]
-Cursor = Annotated[str | None, Field(description="next_cursor from the previous page")]
-Text = Annotated[str | None, Field(description="Liquid template (see the tool description)")]
-Body = Annotated[str | None, Field(
+Cursor = Annotated[OptionalText, Field(description="next_cursor from the previous page")]
+Text = Annotated[OptionalText, Field(description="Liquid template (see the tool description)")]
+Body = Annotated[OptionalText, Field(
     description="Message body (Liquid): HTML for email and in_app (inserted values are "
                 "HTML-escaped), plain text for sms, push and webhook")]
 Map = Annotated[dict[str, str] | None, Field(
@@ -80,13 +80,13 @@ def _register_templates(server: MCPServer[Any], engine_for: EngineResolver[Templ
             description="The channel this message goes out on")],
         ctx: Context[Any, Any],
         subject: Text = None, body: Body = None, text_body: Text = None,
-        from_: Annotated[str | None, Field(validation_alias="from",
+        from_: Annotated[OptionalText, Field(validation_alias="from",
                                            description="Email sender (Liquid)")] = None,
         reply_to: Text = None, preheader: Text = None, title: Text = None, link: Text = None,
         image_url: Text = None, data: Map = None, url: Text = None,
-        method: Annotated[str | None, Field(description="Webhook HTTP method")] = None,
+        method: Annotated[OptionalText, Field(description="Webhook HTTP method")] = None,
         headers: Map = None,
-        layout_id: Annotated[str | None, Field(
+        layout_id: Annotated[OptionalText, Field(
             description="Email layout wrapping the body (templates_layout_put)")] = None,
     ) -> TemplateSaved:
         fields = _fields(subject, body, text_body, from_, reply_to, preheader, title, link,
@@ -102,13 +102,13 @@ def _register_templates(server: MCPServer[Any], engine_for: EngineResolver[Templ
     async def templates_update(
         template_id: TemplateId, ctx: Context[Any, Any],
         subject: Text = None, body: Body = None, text_body: Text = None,
-        from_: Annotated[str | None, Field(validation_alias="from",
+        from_: Annotated[OptionalText, Field(validation_alias="from",
                                            description="Email sender (Liquid)")] = None,
         reply_to: Text = None, preheader: Text = None, title: Text = None, link: Text = None,
         image_url: Text = None, data: Map = None, url: Text = None,
-        method: Annotated[str | None, Field(description="Webhook HTTP method")] = None,
+        method: Annotated[OptionalText, Field(description="Webhook HTTP method")] = None,
         headers: Map = None,
-        layout_id: Annotated[str | None, Field(
+        layout_id: Annotated[OptionalText, Field(
             description="New layout id; empty string removes the layout")] = None,
     ) -> TemplateSaved:
         fields = _fields(subject, body, text_body, from_, reply_to, preheader, title, link,
@@ -142,7 +142,7 @@ def _register_templates(server: MCPServer[Any], engine_for: EngineResolver[Templ
                                          title="Preview a template"))
     async def templates_preview(
         template_id: TemplateId, ctx: Context[Any, Any],
-        user_id: Annotated[str | None, Field(
+        user_id: Annotated[OptionalText, Field(
             description="Render with this person's stored profile as customer")] = None,
         context: Annotated[dict[str, Any] | None, Field(
             description="Extra render data, e.g. {\"event\": {...}, \"trigger\": {...}}; "

@@ -144,8 +144,11 @@ def _resolves(data: Any, segments: list[Any]) -> bool:
     for segment in segments:
         if isinstance(segment, list):
             return True  # an index computed at render time: cannot tell statically
-        if segment in ("size", "first", "last") and isinstance(value, (list, dict, str)):
+        if isinstance(value, list) and segment in ("size", "first", "last"):
             return True
+        if segment == "size" and (isinstance(value, str) or
+                                  isinstance(value, dict) and "size" not in value):
+            return True  # an object has no first or last: those fall through to nil
         try:
             value = value[segment]
         except (KeyError, IndexError, TypeError):

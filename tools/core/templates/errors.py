@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
 
@@ -10,6 +11,21 @@ from liquid.exceptions import LiquidError, ResourceLimitError
 from tools.core.errors import InvalidInput, LimitExceeded
 
 _SHOWN = 160  # characters of the offending line shown around the column
+SIMPLIFY = "Simplify the template (fewer or shorter loops, less output)."
+log = logging.getLogger("tools.core.templates")
+_LOGGED: set[tuple[str, str]] = set()
+_LOGGED_MAX = 200
+
+
+def log_unexpected(where: str, exc: BaseException) -> None:
+    """Log an exception the render did not expect (a bug to fix) at WARNING with its
+    traceback, once per place and exception type, so hostile input cannot flood the log."""
+    key = (where, type(exc).__name__)
+    if key in _LOGGED or len(_LOGGED) >= _LOGGED_MAX:
+        return
+    _LOGGED.add(key)
+    log.warning("template render: unexpected %s in %s: %s", type(exc).__name__, where,
+                str(exc)[:200], exc_info=exc)
 
 
 @dataclass(frozen=True)
@@ -111,8 +127,7 @@ def render_error(field: str, source: str, exc: LiquidError,
     """The engine error for a render failure (limits become TemplateLimitError)."""
     position = position_of(exc, source, snippets)
     if isinstance(exc, ResourceLimitError):
-        message = describe(field, f"render limit: {liquid_detail(exc)}", position,
-                           "Simplify the template (fewer or shorter loops, less output).")
+        message = describe(field, f"render limit: {liquid_detail(exc)}", position, SIMPLIFY)
         return TemplateLimitError(message, field=field, position=position)
     return TemplateRenderError(describe(field, liquid_detail(exc), position),
                                field=field, position=position)

@@ -22,12 +22,19 @@ from liquid.exceptions import FilterArgumentError
 from liquid.undefined import is_undefined
 
 from tools.core.templates.sandbox import current_budget
+from tools.core.templates.values import to_text
 
 _UNIX = re.compile(r"-?\d{1,12}(\.\d+)?")
 _ZONE = re.compile(r"[A-Za-z0-9_+\-]+(/[A-Za-z0-9_+\-]+){0,2}")
 _STRFTIME_SPECIAL = re.compile(r"%(%|s)")
 _CURRENCY_CODE = re.compile(r"[A-Z]{3}")
 _MAX_DIGITS = 30  # numbers above 10**30 are refused by the number filters
+DATE_FORMAT_MAX_CHARS = 200  # strftime output grows with its format (%c is ~24 characters)
+
+
+def _brief(value: Any, size: int) -> str:
+    """At most `size` characters of a filter argument's text (an array has none)."""
+    return "" if isinstance(value, (list, tuple)) else to_text(value)[:size]
 
 
 def _absent(value: Any) -> bool:
@@ -95,10 +102,10 @@ def _zone_by_name(name: str) -> tzinfo:
 def zone(name: Any) -> tzinfo:
     """The time zone called `name` (IANA, e.g. 'America/New_York'), or a filter error."""
     try:
-        return _zone_by_name(str(name))
+        return _zone_by_name(_brief(name, 65))
     except (KeyError, ValueError, OSError):
         raise FilterArgumentError(
-            f"unknown time zone {str(name)[:64]!r}; use an IANA name such as "
+            f"unknown time zone {_brief(name, 64)!r}; use an IANA name such as "
             "'America/New_York' or 'UTC'", token=None
         ) from None
 
@@ -119,13 +126,17 @@ def date_filter(value: Any, fmt: Any = None, tz: Any = None) -> str:
         return ""
     moment = to_datetime(value)
     if moment is None:
-        return str(value)  # unparseable input is left as it is (the reference behaviour)
+        return to_text(value)  # unparseable input is left as it is (the reference behaviour)
     if not _absent(tz):
         moment = moment.astimezone(zone(tz))
     if _absent(fmt):
         stamp = moment.isoformat(timespec="seconds")
         return stamp.replace("+00:00", "Z") if moment.utcoffset() == timedelta(0) else stamp
-    return _strftime(moment, str(fmt))
+    text = to_text(fmt)
+    if len(text) > DATE_FORMAT_MAX_CHARS:
+        raise FilterArgumentError(f"date format is {len(text):,} characters long; the limit is "
+                                  f"{DATE_FORMAT_MAX_CHARS}", token=None)
+    return _strftime(moment, text)
 
 
 def timezone_filter(value: Any, tz: Any = None) -> Any:
@@ -149,10 +160,10 @@ def _locale_by_name(name: str) -> Locale:
 def locale(name: Any) -> Locale:
     """The babel Locale for 'en-US' / 'en_us' / 'de', or a filter error."""
     try:
-        return _locale_by_name(str(name)[:32])
+        return _locale_by_name(_brief(name, 32))
     except (UnknownLocaleError, ValueError, TypeError):
         raise FilterArgumentError(
-            f"unknown locale {str(name)[:32]!r}; use a code such as 'en-US' or 'de-DE'",
+            f"unknown locale {_brief(name, 32)!r}; use a code such as 'en-US' or 'de-DE'",
             token=None,
         ) from None
 
@@ -175,10 +186,11 @@ def to_decimal(value: Any, filter_name: str) -> Decimal:
             number = None
     if number is None or not number.is_finite():
         raise FilterArgumentError(
-            f"{filter_name} expects a number, got {str(value)[:40]!r}", token=None
+            f"{filter_name} expects a number, got {_brief(value, 40)!r}", token=None
         )
     if number and number.adjusted() >= _MAX_DIGITS:
-        raise FilterArgumentError(f"{filter_name}: {str(value)[:40]} is too large", token=None)
+        raise FilterArgumentError(f"{filter_name}: {_brief(value, 40)} is too large",
+                                  token=None)
     return number
 
 
@@ -196,7 +208,7 @@ def format_number(value: Any, locale_name: Any = "en-US", decimals: Any = None) 
     if _absent(value):
         return ""
     number = to_decimal(value, "format_number")
-    name = "en-US" if _absent(locale_name) else str(locale_name)[:32]
+    name = "en-US" if _absent(locale_name) else _brief(locale_name, 32)
     return _number_text(number, name, _decimals(decimals, "format_number"))
 
 
@@ -215,8 +227,8 @@ def currency(value: Any, locale_name: Any = "en-US", code: Any = None) -> str:
     if _absent(value):
         return ""
     number = to_decimal(value, "currency")
-    name = "en-US" if _absent(locale_name) else str(locale_name)[:32]
-    return _currency_text(number, name, None if _absent(code) else str(code)[:8].upper())
+    name = "en-US" if _absent(locale_name) else _brief(locale_name, 32)
+    return _currency_text(number, name, None if _absent(code) else _brief(code, 8).upper())
 
 
 @lru_cache(maxsize=2048)
@@ -236,23 +248,8 @@ def _currency_text(number: Decimal, locale_name: str, code: str | None) -> str:
 def pluralize(count: Any, singular: Any = "", plural: Any = None) -> str:
     """The count and the right word: {{ 3 | pluralize: "item" }} -> 3 items."""
     number = to_decimal(0 if _absent(count) else count, "pluralize")
-    word = str(singular)
+    word = to_text(singular)
     if number != 1:
-        word = word + "s" if _absent(plural) else str(plural)
+        word = word + "s" if _absent(plural) else to_text(plural)
     shown = int(number) if number == number.to_integral_value() else number.normalize()
     return f"{shown} {word}".rstrip()
-
-
-def json_default(value: Any) -> Any:
-    """How the json filter writes values JSON does not know."""
-    if isinstance(value, datetime):
-        return value.isoformat()
-    if isinstance(value, date):
-        return value.isoformat()
-    if isinstance(value, Decimal):
-        return float(value)
-    if is_undefined(value):
-        return None
-    if isinstance(value, range):
-        return f"{value.start}..{value.stop - 1}"
-    return str(value)

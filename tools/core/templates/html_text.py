@@ -3,12 +3,14 @@
 Headings, paragraphs, list items and table rows become lines; links become
 "text (url)"; images their alt text; <head>, <style> and <script> are dropped. One regular
 expression splits the HTML into tags and text; every alternative either matches a bounded
-prefix or runs to the end of the input, so the scan is linear even for broken markup.
+prefix or runs to the end of the input, so the scan is linear even for broken markup (and
+links do not nest, so each piece of text is joined once).
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from html import unescape
 
 _TOKEN = re.compile(
@@ -23,10 +25,8 @@ _DROPPED = frozenset({"head", "style", "script", "title", "template", "noscript"
 _PARAGRAPH = frozenset({"p", "h1", "h2", "h3", "h4", "h5", "h6", "table", "blockquote",
                         "ul", "ol", "hr", "section", "article", "header", "footer"})
 _LINE = frozenset({"div", "tr", "li", "dt", "dd", "center"})
-_WHITESPACE = re.compile(r"\s+")
 # Markers: a line break and a paragraph break from block tags (merged when adjacent), <br>.
 _SOFT, _HARD, _BR = "\x01", "\x02", "\x03"
-_BREAKS = re.compile(r" ?[\x01\x02][\x01\x02 ]*")
 _BLANK_LINES = re.compile(r"\n{3,}")
 
 
@@ -50,6 +50,8 @@ class _Text:
         elif tag in ("td", "th"):
             self.parts.append(" ")
         elif tag == "a":
+            if self.links:  # links do not nest: a new one ends the open one (as browsers do)
+                self.end("a")
             self.links.append((_attributes(attributes).get("href", ""), len(self.parts)))
         elif tag == "img":
             self.parts.append(_attributes(attributes).get("alt", ""))
@@ -65,19 +67,40 @@ class _Text:
             if href and not href.startswith("#") and href != text:
                 self.parts.append(f" ({href.removeprefix('mailto:')})" if text else href)
 
-    def result(self) -> str:
-        text = _WHITESPACE.sub(" ", "".join(self.parts))
-        text = _BREAKS.sub(lambda m: "\n\n" if _HARD in m[0] else "\n", text)
-        text = text.replace(_BR, "\n")
-        lines = [line.strip() for line in text.split("\n")]
-        return _BLANK_LINES.sub("\n\n", "\n".join(lines)).strip()
+    def result(self, check: Callable[[], None]) -> str:
+        # Only C-speed string operations (no per-match callbacks): spaces around markers
+        # go, a run of markers is a paragraph break if it holds one, else a line break.
+        text = " ".join("".join(self.parts).split())
+        check()
+        for marker in (_SOFT, _HARD):
+            text = text.replace(" " + marker, marker).replace(marker + " ", marker)
+        text = _squeeze(text, _SOFT).replace(_SOFT + _HARD, _HARD).replace(_HARD + _SOFT, _HARD)
+        check()
+        text = _squeeze(text, _HARD).replace(_HARD, "\n\n").replace(_SOFT, "\n")
+        text = text.replace(_BR, "\n").replace(" \n", "\n").replace("\n ", "\n")
+        return _BLANK_LINES.sub("\n\n", text).strip()
 
 
-def html_to_text(html: str) -> str:
-    """The readable text of `html`."""
+def _squeeze(text: str, char: str) -> str:
+    """`text` with every run of `char` made one."""
+    double = char * 2
+    while double in text:
+        text = text.replace(double, char)
+    return text
+
+
+def _no_check() -> None:
+    return None
+
+
+def html_to_text(html: str, check: Callable[[], None] = _no_check) -> str:
+    """The readable text of `html`; `check` is called every 1,024 tokens (a render passes
+    its deadline check)."""
     out = _Text()
     dropping: str | None = None
-    for match in _TOKEN.finditer(html):
+    for count, match in enumerate(_TOKEN.finditer(html)):
+        if count & 1023 == 1023:
+            check()
         tag = match[2]
         if tag is None:
             if dropping is None and not match[0].startswith(("<!", "<?")):
@@ -95,4 +118,5 @@ def html_to_text(html: str) -> str:
             out.start(name, match[3])
             if match[3].rstrip().endswith("/"):
                 out.end(name)
-    return out.result()
+    check()
+    return out.result(check)

@@ -18,8 +18,12 @@ OUTPUT_MAX_CHARS = 1_000_000  # per rendered field, and per filter result
 CONTEXT_DEPTH = 20  # nested scopes and {% render %} depth
 LOCAL_NAMESPACE_BYTES = 1_000_000  # what {% assign %} / {% capture %} may hold
 RENDER_TIME_LIMIT_S = 0.25  # one whole message (every field, layout and snippets)
-SEQUENCE_ITEMS = 100_000  # the longest range a filter may walk
+SEQUENCE_ITEMS = 100_000  # the most items a filter may take or make (arrays, ranges)
+HEAVY_TEXT_MAX_CHARS = 100_000  # input of the filters working character by character
 NUMBER_MAX_BITS = 65_536  # operands of `times` beyond this are refused
 SNIPPET_LOADS = 500  # {% render %} calls in one message
 
 PREVIEW_CONTEXT_MAX_BYTES = 100_000
+
+RENDER_THREADS = 2  # renders (and parses) run at once per process, off the event loop
+RENDER_SWITCH_INTERVAL_S = 0.0002  # Python's thread switch interval while a render runs

@@ -1,19 +1,21 @@
 """Compile a channel's fields once (cached), render them for one recipient.
 
 Rendering does no I/O: snippets arrive as a mapping of id to source, "now" as a unix
-time from the caller's Clock. Every render is bounded (see sandbox and limits).
+time from the caller's Clock. Every render is bounded (see sandbox, guards and limits),
+deriving an email's text_body included, and every failure is a TemplateRenderError or
+TemplateLimitError naming the field (and the line and column when they are known). It is
+CPU work: async callers run it on a worker thread (tools.templates.offload).
 """
 
 from __future__ import annotations
 
-import logging
 import re
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any, NamedTuple
 
 from liquid import Markup
-from liquid.exceptions import LiquidError
+from liquid.exceptions import LiquidError, ResourceLimitError
 
 from tools.core.templates import limits
 from tools.core.templates.cache import Parsed
@@ -21,15 +23,17 @@ from tools.core.templates.channels import Sources, template_sources
 from tools.core.templates.compile import parse
 from tools.core.templates.environment import HTML, environment_for
 from tools.core.templates.errors import (
+    SIMPLIFY,
     TemplateLimitError,
     TemplateRenderError,
     describe,
+    liquid_detail,
+    log_unexpected,
     render_error,
 )
 from tools.core.templates.html_text import html_to_text
 from tools.core.templates.sandbox import RenderBudget, render_scope, render_to_string
 
-log = logging.getLogger(__name__)
 _CONTROL = re.compile(r"[\x00-\x1f\x7f\u2028\u2029]+")
 RESERVED_VARIABLES = ("now", "today", "content")
 
@@ -81,9 +85,19 @@ def render_message(message: CompiledMessage, data: Mapping[str, Any], *, now: fl
         if message.layout is not None and "body" in out:
             wrapped = {**scope, "content": Markup(out["body"])}
             out["body"] = _render("layout", message.layout, wrapped, budget)
-    if derive_text and message.channel == "email" and "text_body" not in out and "body" in out:
-        out["text_body"] = html_to_text(out["body"])
+        if derive_text and message.channel == "email" and "text_body" not in out \
+                and "body" in out:
+            out["text_body"] = _derive_text(out["body"], budget)
     return out
+
+
+def _derive_text(html: str, budget: RenderBudget) -> str:
+    try:
+        return html_to_text(html, budget.check_time)
+    except ResourceLimitError as exc:
+        detail = f"render limit: {liquid_detail(exc)} (deriving text_body from the HTML body)"
+        raise TemplateLimitError(describe("text_body", detail, None, SIMPLIFY),
+                                 field="text_body", position=None) from None
 
 
 def _render(path: str, parsed: Parsed, scope: Mapping[str, Any], budget: RenderBudget) -> str:
@@ -91,10 +105,12 @@ def _render(path: str, parsed: Parsed, scope: Mapping[str, Any], budget: RenderB
         return render_to_string(parsed.template, scope)
     except LiquidError as exc:
         raise render_error(path, parsed.source, exc, budget.snippets) from None
-    except RecursionError:
-        raise TemplateLimitError(describe(path, "render limit: nested too deeply", None),
+    except (RecursionError, MemoryError) as exc:
+        detail = "nested too deeply" if isinstance(exc, RecursionError) else "out of memory"
+        raise TemplateLimitError(describe(path, f"render limit: {detail}", None, SIMPLIFY),
                                  field=path, position=None) from None
-    except (ArithmeticError, TypeError, ValueError, KeyError, IndexError) as exc:
-        log.warning("template field %s failed with %r", path, exc)
-        raise TemplateRenderError(describe(path, f"render failed: {exc}", None),
-                                  field=path, position=None) from None
+    except Exception as exc:  # a bug (filters and output already name what failed)
+        log_unexpected(f"field {path}", exc)
+        detail = f"render failed: {str(exc)[:200] or type(exc).__name__}"
+        raise TemplateRenderError(describe(path, detail, None), field=path,
+                                  position=None) from None

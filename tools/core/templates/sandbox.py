@@ -9,6 +9,7 @@ source, so a `{% render %}` tag never touches a file or a database.
 
 from __future__ import annotations
 
+import sys
 import time
 from collections.abc import Iterator, Mapping
 from contextvars import ContextVar
@@ -19,6 +20,7 @@ from typing import TYPE_CHECKING, Any, TextIO
 from liquid import BoundTemplate, RenderContext
 from liquid.exceptions import (
     ContextDepthError,
+    FilterArgumentError,
     LoopIterationLimitError,
     OutputStreamLimitError,
     ResourceLimitError,
@@ -28,6 +30,7 @@ from liquid.loader import BaseLoader, TemplateSource
 
 from tools.core.templates import limits
 from tools.core.templates.cache import CACHE
+from tools.core.templates.values import held_size
 
 if TYPE_CHECKING:
     from contextlib import _GeneratorContextManager
@@ -39,6 +42,11 @@ class RenderTimeLimitError(ResourceLimitError):
 
 class RenderLimitError(ResourceLimitError):
     """A filter was asked for more work than a render may do."""
+
+
+class FilterLimitError(RenderLimitError, FilterArgumentError):
+    """A limit hit inside a filter. Being a FilterArgumentError too, python-liquid gives
+    it the filter's own position (a plain limit error gets its statement's)."""
 
 
 class RenderBudget:
@@ -118,9 +126,39 @@ class GuardedBuffer(StringIO):
 
 
 class GuardedContext(RenderContext):
-    """A render context that also enforces the time bound and a range-size bound."""
+    """A render context that also enforces the time bound and a range-size bound, counts
+    what assigned arrays and objects hold (python-liquid counts only their top level), and
+    keeps Python's (key, value) pairs out of `object.first`."""
 
-    __slots__ = ()
+    __slots__ = ("_held",)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._held: dict[int, tuple[object, int]] = {}  # id -> (array or object, size)
+
+    def get_item(self, obj: Any, key: Any) -> Any:  # noqa: D102
+        if (key == "first" or key == "last") and isinstance(obj, dict) and key not in obj:
+            raise KeyError(key)  # an object has no first or last: nil
+        return super().get_item(obj, key)
+
+    def get_size_of_locals(self) -> int:
+        """Bytes held by assigned values, arrays and objects counted deeply."""
+        limit = self.env.local_namespace_limit
+        if not limit:
+            return 0
+        total = self.local_namespace_size_carry
+        held: dict[int, tuple[object, int]] = {}
+        for value in self.locals.values():
+            if isinstance(value, (list, tuple, dict)):
+                known = self._held.get(id(value))
+                size = known[1] if known is not None and known[0] is value \
+                    else held_size(value, limit)
+                held[id(value)] = (value, size)
+            else:
+                size = sys.getsizeof(value, 1)
+            total += size
+        self._held = held  # only values still assigned: nothing is kept alive
+        return total
 
     def assign(self, key: str, val: Any) -> None:  # noqa: D102
         budget = BUDGET.get()
