@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 from mcp.server.mcpserver import Context
 from mcp.server.mcpserver.exceptions import ResourceError, ResourceNotFoundError, ToolError
 from mcp.types import ToolAnnotations
-from pydantic import ValidatorFunctionWrapHandler, WithJsonSchema, WrapValidator
+from pydantic import Field, ValidatorFunctionWrapHandler, WithJsonSchema, WrapValidator
 
 from tools.core.errors import EngineError, NotFound
 from tools.engine import EngineBase
@@ -37,6 +37,10 @@ else:
     OptionalText = Annotated[
         str, WrapValidator(_text_or_none),
         WithJsonSchema({"anyOf": [{"type": "string"}, {"type": "null"}]})]
+
+# The paging arguments of every list tool.
+Limit = Annotated[int, Field(description="Page size, 1-500")]
+Cursor = Annotated[OptionalText, Field(description="next_cursor from the previous page")]
 
 
 async def guarded(call: Awaitable[T]) -> T:

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from tests.api.db_dump import content, unchanged
+from tests.db_dump import content, unchanged
 from tools.api import CustomerIO
 from tools.core import limits
 from tools.core.clock import ManualClock

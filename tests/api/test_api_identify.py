@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from tests.api.db_dump import rows, unchanged
+from tests.db_dump import rows, unchanged
 from tools.api import CustomerIO
 from tools.core.clock import ManualClock
 from tools.core.errors import InvalidInput, LimitExceeded, NotFound

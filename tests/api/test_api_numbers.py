@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from mcp import Client
 
-from tests.api.db_dump import unchanged
+from tests.db_dump import unchanged
 from tools.api import CustomerIO
 from tools.core.errors import InvalidInput
 

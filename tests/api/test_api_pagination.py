@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from tests.api.db_dump import unchanged
+from tests.db_dump import unchanged
 from tools.api import CustomerIO
 from tools.core.clock import ManualClock
 from tools.core.cursor import encode_cursor

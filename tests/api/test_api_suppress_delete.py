@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.api.db_dump import rows, unchanged
+from tests.db_dump import rows, unchanged
 from tools.api import CustomerIO
 from tools.core.clock import ManualClock
 from tools.core.errors import EngineError, NotFound

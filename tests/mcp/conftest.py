@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from mcp import Client
 
-from tests.mcp.tool_checks import dump_database
+from tests.db_dump import dump as dump_database
 
 SEED_CALLS: list[tuple[str, dict[str, Any]]] = [
     ("track", {"name": "https://shop.test/pricing", "type": "page", "anonymous_id": "anon-1",

@@ -1,10 +1,6 @@
-"""Helpers shared by the MCP tool tests: tool names, reading results, dumping the database."""
+"""Helpers shared by the MCP tool tests: tool names and reading results."""
 
 from __future__ import annotations
-
-import sqlite3
-from pathlib import Path
-from typing import Any
 
 from mcp.types import CallToolResult, TextContent
 
@@ -36,16 +32,3 @@ def tool_error_message(result: CallToolResult, tool: str) -> str:
     return message
 
 
-def dump_database(path: Path) -> dict[str, list[tuple[Any, ...]]]:
-    """Every row of every table of an SQLite file, in a stable order."""
-    conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
-    try:
-        tables = [name for (name,) in conn.execute(
-            "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' "
-            "ORDER BY name")]
-        return {
-            table: sorted(conn.execute(f'SELECT * FROM "{table}"').fetchall(), key=repr)
-            for table in tables
-        }
-    finally:
-        conn.close()

@@ -1,10 +1,6 @@
-"""Helpers for the segment tool tests: tool error messages and a dump of the agent file."""
+"""Helpers for the segment tool tests: tool error messages."""
 
 from __future__ import annotations
-
-import sqlite3
-from pathlib import Path
-from typing import Any
 
 from mcp.types import CallToolResult, TextContent
 
@@ -22,15 +18,3 @@ def tool_error(result: CallToolResult, tool: str) -> str:
     assert message and not message.startswith("Error executing tool"), text
     assert len(message) >= 20, f"too short to help: {text!r}"
     return message
-
-
-def dump(path: Path) -> dict[str, list[tuple[Any, ...]]]:
-    """Every row of every table, in a stable order."""
-    conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
-    try:
-        tables = [name for (name,) in conn.execute(
-            "SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")]
-        return {t: sorted(conn.execute(f'SELECT * FROM "{t}"').fetchall(), key=repr)
-                for t in tables}
-    finally:
-        conn.close()

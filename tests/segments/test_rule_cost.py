@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from tests.api.db_dump import unchanged
+from tests.db_dump import unchanged
 from tools.api import CustomerIO
 from tools.core.errors import LimitExceeded
 from tools.core.segments.nodes import MAX_RULE_COST, rule_cost

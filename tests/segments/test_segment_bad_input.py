@@ -8,8 +8,9 @@ from typing import Any
 import pytest
 from mcp import Client
 
+from tests.db_dump import dump
 from tests.segments.cases import attr, event, nested
-from tests.segments.support import dump, tool_error
+from tests.segments.support import tool_error
 
 pytestmark = pytest.mark.anyio
 GOOD = attr("plan", "eq", "pro")

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import sqlite3
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from tests.db_dump import unchanged
 from tools.api import CustomerIO
 from tools.core.templates import limits
 from tools.core.templates.channels import check_fields
@@ -44,28 +43,6 @@ def render() -> Render:
 def db_path(cio: CustomerIO) -> Path:
     """The SQLite file of agent 'tom' (the `cio` fixture)."""
     return cio.manager.path_for(cio.agent_id)
-
-
-def dump(path: Path) -> dict[str, list[tuple[Any, ...]]]:
-    """Every row of every table of an agent's database ({} before the file exists)."""
-    if not path.exists():
-        return {}
-    conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
-    try:
-        tables = [r[0] for r in conn.execute(
-            "SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")]
-        return {t: sorted(conn.execute(f'SELECT * FROM "{t}"').fetchall(), key=repr)
-                for t in tables}
-    finally:
-        conn.close()
-
-
-@contextmanager
-def unchanged(path: Path) -> Iterator[None]:
-    """Assert that the block leaves the database content as it was."""
-    before = dump(path)
-    yield
-    assert dump(path) == before, "a rejected call changed stored data"
 
 
 @pytest.fixture

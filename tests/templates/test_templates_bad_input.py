@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from tests.templates.conftest import unchanged
+from tests.db_dump import unchanged
 from tools.api import CustomerIO
 from tools.core.errors import EngineError
 

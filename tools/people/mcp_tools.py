@@ -7,7 +7,15 @@ from typing import Annotated, Any, Literal
 from mcp.server.mcpserver import Context, MCPServer
 from pydantic import Field, StrictFloat, StrictInt
 
-from tools.mcp_support import EngineResolver, OptionalText, guarded, guarded_resource, tool_hints
+from tools.mcp_support import (
+    Cursor,
+    EngineResolver,
+    Limit,
+    OptionalText,
+    guarded,
+    guarded_resource,
+    tool_hints,
+)
 from tools.people.api import PeopleOps
 from tools.people.batch_schema import OPERATIONS_SCHEMA
 from tools.people.models import (
@@ -40,8 +48,6 @@ Attributes = Annotated[
         "(true: only update an existing person, never create)"
     )),
 ]
-Limit = Annotated[int, Field(description="Page size, 1-500")]
-Cursor = Annotated[OptionalText, Field(description="next_cursor from the previous page")]
 
 
 def register(server: MCPServer[Any], engine_for: EngineResolver[PeopleOps]) -> None:

@@ -7,7 +7,15 @@ from typing import Annotated, Any
 from mcp.server.mcpserver import Context, MCPServer
 from pydantic import Field
 
-from tools.mcp_support import EngineResolver, OptionalText, guarded, guarded_resource, tool_hints
+from tools.mcp_support import (
+    Cursor,
+    EngineResolver,
+    Limit,
+    OptionalText,
+    guarded,
+    guarded_resource,
+    tool_hints,
+)
 from tools.segments.api import SegmentsOps
 from tools.segments.models import (
     CheckResult,
@@ -35,8 +43,6 @@ RULES_HELP = (
     "{\"event\": \"login\", \"operator\": \"did\", \"timeframe\": \"7d\"}]}"
 )
 SegmentId = Annotated[str, Field(description="The segment's id, e.g. 'active-pro-users'")]
-Limit = Annotated[int, Field(description="Page size, 1-500")]
-Cursor = Annotated[OptionalText, Field(description="next_cursor from the previous page")]
 UserIds = Annotated[list[str] | None, Field(
     description="user_ids of existing people (manual segments only; at most 10,000)")]
 

@@ -7,7 +7,15 @@ from typing import Annotated, Any, Literal
 from mcp.server.mcpserver import Context, MCPServer
 from pydantic import Field
 
-from tools.mcp_support import EngineResolver, OptionalText, guarded, guarded_resource, tool_hints
+from tools.mcp_support import (
+    Cursor,
+    EngineResolver,
+    Limit,
+    OptionalText,
+    guarded,
+    guarded_resource,
+    tool_hints,
+)
 from tools.templates.api import UNSET, TemplatesOps
 from tools.templates.models import (
     Piece,
@@ -24,8 +32,6 @@ from tools.templates.models import (
 TemplateId = Annotated[str, Field(description="The template's id: 1-64 letters, digits, _ or -")]
 SnippetId = Annotated[str, Field(description="The snippet's id (used as {% render 'id' %})")]
 LayoutId = Annotated[str, Field(description="The layout's id: 1-64 letters, digits, _ or -")]
-Limit = Annotated[int, Field(description="Page size, 1-500")]
-Cursor = Annotated[OptionalText, Field(description="next_cursor from the previous page")]
 Text = Annotated[OptionalText, Field(description="Liquid template (see the tool description)")]
 Body = Annotated[OptionalText, Field(
     description="Message body (Liquid): HTML for email and in_app (inserted values are "

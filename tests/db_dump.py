@@ -1,4 +1,5 @@
-"""Read an agent's SQLite file directly, to check what a call did (or did not) store."""
+"""Read an agent's SQLite file directly, to check what a call did (or did not) store.
+Shared by every test folder."""
 
 from __future__ import annotations
 
