@@ -73,8 +73,9 @@ def _add_serve(commands: argparse._SubParsersAction, common: argparse.ArgumentPa
     http.add_argument("--rate-burst", type=_positive(float), default=None, metavar="N",
                       help="burst size of the rate limit (default: the rate, at least 1)")
     http.add_argument("--max-connections", type=int, default=None, metavar="N",
-                      help="open connections at most; more are closed at once (default: what "
-                      "the open-file limit allows, at most 10000)")
+                      help="open connections at most; at the cap a new one replaces the one "
+                      "idle longest, or is closed at once if none is idle (default: what the "
+                      "open-file limit allows, at most 10000)")
     http.add_argument("--header-timeout", type=_positive(float), default=10.0,
                       metavar="SECONDS", help="close a connection whose request headers are "
                       "not complete this long after its first byte (default 10)")

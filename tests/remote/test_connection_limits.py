@@ -33,7 +33,7 @@ async def _connect(url: str) -> anyio.abc.SocketStream:
     return await anyio.connect_tcp("127.0.0.1", _port(url))
 
 
-async def test_connections_over_the_cap_are_closed_at_once_while_open_ones_keep_answering(
+async def test_at_the_cap_new_connections_replace_idle_ones_and_open_clients_keep_answering(
     runtime: Runtime, tokens: dict[str, str]
 ) -> None:
     options = HttpOptions(max_connections=CAP, header_timeout=60, keep_alive_timeout=60)
@@ -54,18 +54,45 @@ async def test_connections_over_the_cap_are_closed_at_once_while_open_ones_keep_
                 group.start_soon(watch, n)
             # the header timeout is a minute away: whatever closes now is the cap's doing
             await wait_until(lambda: len(closed) == FLOOD - (CAP - held))
+            assert sorted(closed) == list(range(FLOOD - (CAP - held)))  # oldest first
             assert len(server.server_state.connections) == CAP
-            # connections opened before the flood still answer
+            # clients that made requests before keep their connections and answers
             assert (await health.get(f"{url}/healthz")).status_code == 200
             structured(await bob.call_tool("identify", {"user_id": "during"}))
+            # and a new client gets in, in place of the socket idle longest
+            async with raw_http() as fresh:
+                assert (await fresh.get(f"{url}/healthz")).status_code == 200
+            await wait_until(lambda: len(closed) == FLOOD - (CAP - held) + 1)
             group.cancel_scope.cancel()
         for stream in sockets:
             await stream.aclose()
-        # the slots are free again for new connections
-        await wait_until(lambda: len(server.server_state.connections) == held)
-        async with raw_http() as fresh:
-            assert (await fresh.get(f"{url}/healthz")).status_code == 200
     assert (await runtime.engine("bob").get_person("during")).user_id == "during"
+
+
+async def test_when_every_connection_has_a_request_in_progress_a_new_one_is_closed_at_once(
+    runtime: Runtime, tokens: dict[str, str]
+) -> None:
+    head = (f"POST /mcp HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+            f"Accept: application/json, text/event-stream\r\n"
+            f"Authorization: Bearer {tokens['alice']}\r\nContent-Length: 2\r\n\r\n").encode()
+    options = HttpOptions(max_connections=3, header_timeout=60, body_timeout=60)
+    async with serving_uvicorn(runtime, options) as (url, server):
+        busy = [await _connect(url) for _ in range(3)]
+        for stream in busy:
+            await stream.send(head + b"{")  # headers complete, the body never ends
+        await wait_until(lambda: len(server.server_state.connections) == 3)
+        newcomer = await _connect(url)
+        with anyio.fail_after(10):
+            await closed_by_server(newcomer)
+        await busy[0].send(b"}")  # one request completes: its connection is idle now
+        with anyio.fail_after(10):
+            assert (await busy[0].receive()).startswith(b"HTTP/1.1 ")
+        async with raw_http() as http:  # so a new connection takes its place
+            assert (await http.get(f"{url}/healthz")).status_code == 200
+        with anyio.fail_after(10):
+            await closed_by_server(busy[0])
+        for stream in busy:
+            await stream.aclose()
 
 
 async def test_a_connection_that_never_finishes_its_headers_is_closed_after_the_timeout(
