@@ -103,8 +103,8 @@ def http_engine_resolver(runtime: Runtime, options: HttpOptions,
             wait = buckets.take(token.client_id, runtime.clock.now())
             if wait > 0:
                 raise ToolError(
-                    f"rate_limited: this agent may make {options.rate_limit:g} tool calls per "
-                    f"second; retry in {wait:.2f} s"
+                    f"rate_limited: this agent may make {options.rate_limit:g} requests per "
+                    f"second (tool calls, session and stream opens); retry in {wait:.2f} s"
                 )
         return runtime.engine(token.client_id)
 
