@@ -74,7 +74,7 @@ async def test_agents_cli_tokens_work_and_are_stored_only_as_hashes(server_proce
     assert "alice" in listing.stdout and token not in listing.stdout
     stored = sqlite3.connect(data_dir / "_control.sqlite3").execute(
         "SELECT * FROM agents").fetchall()
-    assert token not in json.dumps(stored) and token.split("_")[2] not in json.dumps(stored)
+    assert token not in json.dumps(stored) and token.split("_", 2)[2] not in json.dumps(stored)
     revoked = _cli("agents", "revoke", "alice", data_dir=data_dir)
     assert revoked.returncode == 0
     response = httpx2.post(f"{url}/mcp", json={"jsonrpc": "2.0", "id": 1, "method": "tools/list"},
