@@ -6,6 +6,7 @@ import argparse
 import logging
 import os
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import anyio
@@ -73,10 +74,47 @@ def _add_serve(commands: argparse._SubParsersAction, common: argparse.ArgumentPa
                       help="extra Origin header value to accept (repeatable)")
     http.add_argument("--dns-rebinding-protection", choices=["auto", "on", "off"],
                       default="auto", help="Host/Origin checks: auto (on for loopback binds)")
-    http.add_argument("--rate-limit", type=float, default=None, metavar="PER_SECOND",
-                      help="tool calls per second allowed per agent (default unlimited)")
-    http.add_argument("--rate-burst", type=float, default=None, metavar="N",
+    http.add_argument("--rate-limit", type=_positive(float), default=None, metavar="PER_SECOND",
+                      help="tool calls, session opens and SSE stream opens per second allowed "
+                      "per agent (default unlimited)")
+    http.add_argument("--rate-burst", type=_positive(float), default=None, metavar="N",
                       help="burst size of the rate limit (default: the rate, at least 1)")
+    http.add_argument("--max-connections", type=int, default=None, metavar="N",
+                      help="open connections at most; at the cap a new one replaces the one "
+                      "idle longest, or is closed at once if none is idle (default: what the "
+                      "open-file limit allows, at most 10000)")
+    http.add_argument("--header-timeout", type=_positive(float), default=10.0,
+                      metavar="SECONDS", help="close a connection whose request headers are "
+                      "not complete this long after its first byte (default 10)")
+    http.add_argument("--body-timeout", type=_positive(float), default=30.0, metavar="SECONDS",
+                      help="close a connection whose request body is not complete this long "
+                      "after its headers (default 30)")
+    http.add_argument("--keep-alive-timeout", type=_positive(float), default=5.0,
+                      metavar="SECONDS", help="close an idle keep-alive connection after "
+                      "this long (default 5)")
+    http.add_argument("--max-sessions-per-agent", type=_positive(int), default=32, metavar="N",
+                      help="open streamable-HTTP sessions per agent (default 32)")
+    http.add_argument("--max-streams-per-agent", type=_positive(int), default=16, metavar="N",
+                      help="open SSE streams per agent (default 16)")
+    http.add_argument("--session-idle-timeout", type=_positive(float), default=600.0,
+                      metavar="SECONDS", help="close a streamable-HTTP session after this long "
+                      "without a request (default 600)")
+
+
+def _positive(kind: type[int] | type[float]) -> Callable[[str], float]:
+    """An argparse type: a number of `kind` greater than zero."""
+
+    def parse(text: str) -> float:
+        try:
+            value = kind(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"invalid {kind.__name__} value: {text!r}") from None
+        if not value > 0:
+            raise argparse.ArgumentTypeError(f"must be greater than 0: {text!r}")
+        return value
+
+    parse.__name__ = kind.__name__  # argparse names the type in its errors
+    return parse
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -131,6 +169,13 @@ def _serve(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     try:
         if args.transport == "http":
             prepare_data_dir(data_dir)
+            from server.fd_limit import TooManyConnections, check_max_connections
+
+            try:
+                args.max_connections = check_max_connections(args.max_connections)
+            except TooManyConnections as exc:
+                sys.stderr.write(f"customerio-mcp: error: {exc}\n")
+                return 2
             anyio.run(_serve_http, args, data_dir, backend_options=_fast_loop())
             return 0
         if not args.agent:
@@ -165,7 +210,13 @@ async def _serve_http(args: argparse.Namespace, data_dir: Path) -> None:
     protection = {"auto": None, "on": True, "off": False}[args.dns_rebinding_protection]
     options = HttpOptions(host=args.host, port=args.port, dns_rebinding_protection=protection,
                           allowed_hosts=args.allowed_host, allowed_origins=args.allowed_origin,
-                          rate_limit=args.rate_limit, rate_burst=args.rate_burst)
+                          rate_limit=args.rate_limit, rate_burst=args.rate_burst,
+                          max_connections=args.max_connections,
+                          header_timeout=args.header_timeout, body_timeout=args.body_timeout,
+                          keep_alive_timeout=args.keep_alive_timeout,
+                          max_sessions_per_agent=args.max_sessions_per_agent,
+                          max_streams_per_agent=args.max_streams_per_agent,
+                          session_idle_timeout=args.session_idle_timeout)
     log.info("serving MCP over HTTP on http://%s:%s (/mcp, /sse) from %s", args.host, args.port,
              data_dir)
     async with Runtime(data_dir, synchronous=args.synchronous) as runtime:

@@ -1,7 +1,9 @@
 """MCP over HTTP: streamable HTTP at /mcp, SSE at /sse (+ /messages/), /healthz, one port.
 
 Every MCP request carries `Authorization: Bearer <token>`; the token decides the agent and
-nothing in a request can name another one.
+nothing in a request can name another one. The network cannot exhaust the process (a cap on
+connections, deadlines for slow requests: server/http_protocol.py) and one agent cannot
+take what all agents share (per-agent caps on sessions and streams: server/agent_limits.py).
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ import signal
 from dataclasses import dataclass, field
 from typing import Any
 
+import uvicorn
 from mcp.server.auth.middleware.auth_context import get_access_token
 from mcp.server.auth.provider import AccessToken
 from mcp.server.auth.settings import AuthSettings
@@ -18,13 +21,18 @@ from mcp.server.mcpserver import Context
 from mcp.server.mcpserver.exceptions import ToolError
 from mcp.server.transport_security import TransportSecuritySettings
 from pydantic import AnyHttpUrl
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from server.agent_limits import AgentCaps, AgentLimits, AgentLimitsMiddleware
 from server.app import build_server
+from server.fd_limit import max_connections, open_file_limit
+from server.http_protocol import ConnectionLimits, guarded_protocol
 from server.runtime import Runtime
 from server.storage_faults import StorageFaultMiddleware
+from store.manager import DEFAULT_MAX_OPEN
 from tools.api import CustomerIO
 from tools.core.ratelimit import TokenBuckets
 
@@ -41,8 +49,15 @@ class HttpOptions:
     dns_rebinding_protection: bool | None = None  # None: on for loopback binds
     allowed_hosts: list[str] = field(default_factory=list)
     allowed_origins: list[str] = field(default_factory=list)
-    rate_limit: float | None = None  # tool calls per second per agent
+    rate_limit: float | None = None  # tool calls and session/stream opens per second per agent
     rate_burst: float | None = None
+    max_connections: int | None = None  # None: from the open-file limit (server/fd_limit.py)
+    header_timeout: float = ConnectionLimits.header_timeout
+    body_timeout: float = ConnectionLimits.body_timeout
+    keep_alive_timeout: float = ConnectionLimits.keep_alive_timeout
+    max_sessions_per_agent: int = AgentCaps.max_sessions
+    max_streams_per_agent: int = AgentCaps.max_streams
+    session_idle_timeout: float = AgentCaps.session_idle_timeout
 
 
 class RegistryTokenVerifier:
@@ -72,9 +87,14 @@ def transport_security(options: HttpOptions) -> TransportSecuritySettings:
                                      allowed_hosts=hosts, allowed_origins=origins)
 
 
-def http_engine_resolver(runtime: Runtime, options: HttpOptions) -> Any:
+def rate_buckets(options: HttpOptions) -> TokenBuckets | None:
+    """The per-agent rate limit shared by tool calls and session/stream opens, if any."""
+    return TokenBuckets(options.rate_limit, options.rate_burst) if options.rate_limit else None
+
+
+def http_engine_resolver(runtime: Runtime, options: HttpOptions,
+                         buckets: TokenBuckets | None) -> Any:
     """The engine of the agent whose token authenticated this request (rate-limited)."""
-    buckets = TokenBuckets(options.rate_limit, options.rate_burst) if options.rate_limit else None
 
     def engine_for(ctx: Context[Any, Any]) -> CustomerIO:
         token = get_access_token()
@@ -84,8 +104,8 @@ def http_engine_resolver(runtime: Runtime, options: HttpOptions) -> Any:
             wait = buckets.take(token.client_id, runtime.clock.now())
             if wait > 0:
                 raise ToolError(
-                    f"rate_limited: this agent may make {options.rate_limit:g} tool calls per "
-                    f"second; retry in {wait:.2f} s"
+                    f"rate_limited: this agent may make {options.rate_limit:g} requests per "
+                    f"second (tool calls, session and stream opens); retry in {wait:.2f} s"
                 )
         return runtime.engine(token.client_id)
 
@@ -95,8 +115,9 @@ def http_engine_resolver(runtime: Runtime, options: HttpOptions) -> Any:
 def build_http_app(runtime: Runtime, options: HttpOptions) -> ASGIApp:
     """One ASGI app serving /mcp, /sse, /messages/ and /healthz."""
     base_url = f"http://{options.host}:{options.port}"
+    buckets = rate_buckets(options)
     server = build_server(
-        http_engine_resolver(runtime, options),
+        http_engine_resolver(runtime, options, buckets),
         token_verifier=RegistryTokenVerifier(runtime),
         auth=AuthSettings(issuer_url=AnyHttpUrl(base_url),
                           resource_server_url=AnyHttpUrl(f"{base_url}/mcp"),
@@ -110,13 +131,24 @@ def build_http_app(runtime: Runtime, options: HttpOptions) -> ASGIApp:
     security = transport_security(options)
     streamable = server.streamable_http_app(
         streamable_http_path="/mcp", transport_security=security, host=options.host,
-        json_response=True,
-        max_request_body_size=MAX_BODY_BYTES,
+        json_response=True, max_request_body_size=MAX_BODY_BYTES,
+        session_idle_timeout=options.session_idle_timeout,
     )
     sse = server.sse_app(sse_path="/sse", message_path="/messages/", transport_security=security,
                          host=options.host, max_request_body_size=MAX_BODY_BYTES)
     for part in (streamable, sse):  # outside the token check: storage faults there get 503
         part.add_middleware(StorageFaultMiddleware)
+    caps = AgentCaps(options.max_sessions_per_agent, options.max_streams_per_agent,
+                     options.session_idle_timeout)
+    manager = server.session_manager
+    # The SDK's table of live sessions (no public accessor): a session it has ended, however
+    # it ended, is no longer in it, so its slot is free.
+    limits = AgentLimits(caps, buckets, runtime.clock, lambda: manager._server_instances)
+    # after the SDK's auth middleware (the agent is known), before its session admission
+    streamable.user_middleware.append(Middleware(AgentLimitsMiddleware, limits=limits,
+                                                 session_path="/mcp"))
+    sse.user_middleware.append(Middleware(AgentLimitsMiddleware, limits=limits,
+                                          stream_path="/sse"))
 
     async def app(scope: Scope, receive: Receive, send: Send) -> None:
         path = scope.get("path", "") if scope["type"] != "lifespan" else ""
@@ -139,13 +171,29 @@ def _is_json(scope: Scope) -> bool:
     return False
 
 
+def connection_limits(options: HttpOptions) -> ConnectionLimits:
+    """The connection cap and timeouts; an unset cap comes from the open-file limit."""
+    cap = options.max_connections
+    if cap is None:
+        cap = max_connections(None, open_file_limit(), DEFAULT_MAX_OPEN)
+    return ConnectionLimits(cap, options.header_timeout, options.body_timeout,
+                            options.keep_alive_timeout)
+
+
+def uvicorn_config(app: ASGIApp, options: HttpOptions) -> uvicorn.Config:
+    """uvicorn's configuration: httptools, guarded by the connection limits."""
+    limits = connection_limits(options)
+    log.info("accepting up to %d connections (open-file limit %d); a request must send its "
+             "headers within %g s and its body within %g s", limits.max_connections,
+             open_file_limit(), limits.header_timeout, limits.body_timeout)
+    return uvicorn.Config(app, host=options.host, port=options.port, log_config=None,
+                          lifespan="on", timeout_graceful_shutdown=10,
+                          http=guarded_protocol(limits))
+
+
 async def serve_http(runtime: Runtime, options: HttpOptions) -> None:
     """Serve until SIGTERM / SIGINT; uvicorn lets in-flight requests finish first."""
-    import uvicorn
-
-    config = uvicorn.Config(build_http_app(runtime, options), host=options.host,
-                            port=options.port, log_config=None, lifespan="on",
-                            timeout_graceful_shutdown=10)
+    config = uvicorn_config(build_http_app(runtime, options), options)
     # uvicorn handles the signals while serving, then re-raises them against the handlers
     # it found. These handlers make that re-raise harmless, so control returns here and
     # the caller closes the runtime (every database) instead of the process dying.

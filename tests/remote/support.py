@@ -8,6 +8,7 @@ from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import Any
 
 import anyio
+import anyio.abc
 import httpx2
 import pytest
 import uvicorn
@@ -16,28 +17,49 @@ from mcp.client.sse import sse_client
 from mcp.client.streamable_http import streamable_http_client
 from mcp.shared._httpx_utils import create_mcp_http_client
 
-from server.http import HttpOptions, build_http_app
+from server.http import HttpOptions, build_http_app, uvicorn_config
 from server.runtime import Runtime
 
 
 @asynccontextmanager
 async def serving(runtime: Runtime, options: HttpOptions) -> AsyncIterator[str]:
     """Serve the HTTP app on a free loopback port; yields the base URL."""
+    async with serving_uvicorn(runtime, options) as (url, _):
+        yield url
+
+
+@asynccontextmanager
+async def serving_uvicorn(runtime: Runtime,
+                          options: HttpOptions) -> AsyncIterator[tuple[str, uvicorn.Server]]:
+    """Like `serving`, and the uvicorn server too (its `server_state.connections`)."""
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.bind(("127.0.0.1", 0))
     options.port = sock.getsockname()[1]
-    config = uvicorn.Config(build_http_app(runtime, options), log_config=None, lifespan="on")
-    server = uvicorn.Server(config)
+    server = uvicorn.Server(uvicorn_config(build_http_app(runtime, options), options))
     server.install_signal_handlers = lambda: None  # type: ignore[method-assign]
     async with anyio.create_task_group() as group:
         group.start_soon(server.serve, [sock])
-        with anyio.fail_after(10):
-            while not server.started:
-                await anyio.sleep(0.005)
+        await wait_until(lambda: server.started)
         try:
-            yield f"http://127.0.0.1:{options.port}"
+            yield f"http://127.0.0.1:{options.port}", server
         finally:
             server.should_exit = True
+
+
+async def wait_until(condition: Callable[[], bool], seconds: float = 10) -> None:
+    """Poll `condition` (cheap, in this process) until true; fail after `seconds`."""
+    with anyio.fail_after(seconds):
+        while not condition():
+            await anyio.sleep(0.005)
+
+
+async def closed_by_server(stream: anyio.abc.SocketStream) -> None:
+    """Return once the server closes `stream` (whatever it sent before)."""
+    try:
+        while await stream.receive():
+            pass
+    except (anyio.EndOfStream, anyio.BrokenResourceError, ConnectionError):
+        return
 
 
 @pytest.fixture

@@ -17,7 +17,7 @@ import anyio
 import httpx2
 import pytest
 
-from tests.remote.support import http_client
+from tests.remote.support import closed_by_server, http_client
 
 pytestmark = pytest.mark.anyio
 CLI = [sys.executable, "-m", "server.cli"]
@@ -35,11 +35,14 @@ def _cli(*args: str, data_dir: Path) -> subprocess.CompletedProcess[str]:
 
 
 @pytest.fixture
-def server_process(tmp_path: Path) -> Iterator[tuple[subprocess.Popen[bytes], str, Path]]:
+def server_process(tmp_path: Path, request: pytest.FixtureRequest
+                   ) -> Iterator[tuple[subprocess.Popen[bytes], str, Path]]:
+    """The server as a process; `indirect` parametrization passes extra serve flags."""
     port = _free_port()
     process = subprocess.Popen(
         [*CLI, "--log-level", "WARNING", "serve", "--transport", "http", "--port", str(port),
-         "--data-dir", str(tmp_path)], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+         "--data-dir", str(tmp_path), *getattr(request, "param", [])],
+        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     url = f"http://127.0.0.1:{port}"
     for _ in range(200):
         try:
@@ -127,3 +130,28 @@ async def test_sigterm_stops_cleanly_without_losing_an_acknowledged_write(
     assert db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
     stored = db.execute("SELECT count(*) FROM events").fetchone()[0]
     assert acknowledged >= 50 and stored >= acknowledged
+
+
+@pytest.mark.parametrize("server_process", [["--max-connections", "3", "--header-timeout", "0.5"]],
+                         indirect=True)
+async def test_the_served_process_closes_excess_and_unfinished_connections(
+    server_process,
+) -> None:
+    _, url, _ = server_process
+    port = int(url.rsplit(":", 1)[1])
+    sockets = [await anyio.connect_tcp("127.0.0.1", port) for _ in range(6)]
+    try:
+        with anyio.fail_after(10):  # 3 closed at once, 3 after the header timeout
+            for stream in sockets:
+                await closed_by_server(stream)
+    finally:
+        for stream in sockets:
+            await stream.aclose()
+    with anyio.fail_after(10):
+        while True:  # the server may not have seen every close yet
+            try:
+                response = await anyio.to_thread.run_sync(httpx2.get, f"{url}/healthz")
+                break
+            except httpx2.TransportError:
+                await anyio.sleep(0.05)
+    assert response.status_code == 200
