@@ -39,6 +39,9 @@ from tools.core.ratelimit import TokenBuckets
 log = logging.getLogger(__name__)
 SCOPE = "agent"
 LOOPBACK = ("127.0.0.1", "localhost", "::1")
+# Connections waiting to be accepted. The event loop accepts every waiting one in one go:
+# a flood of reconnects with uvicorn's 2,048 stalled the other agents' calls for tens of ms.
+ACCEPT_BACKLOG = 64
 MAX_BODY_BYTES = 1_048_576  # a full 500 KB batch plus JSON-RPC framing fits
 
 
@@ -188,7 +191,7 @@ def uvicorn_config(app: ASGIApp, options: HttpOptions) -> uvicorn.Config:
              open_file_limit(), limits.header_timeout, limits.body_timeout)
     return uvicorn.Config(app, host=options.host, port=options.port, log_config=None,
                           lifespan="on", timeout_graceful_shutdown=10,
-                          http=guarded_protocol(limits))
+                          http=guarded_protocol(limits), backlog=ACCEPT_BACKLOG)
 
 
 async def serve_http(runtime: Runtime, options: HttpOptions) -> None:

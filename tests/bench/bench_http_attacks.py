@@ -15,6 +15,9 @@ compared. Attacks:
   connection-rate flood).
 - session-flood: agent A sends legacy (2025-11-25) `initialize` requests, each opening a
   streamable-HTTP session, back to back on FLOOD_CONNECTIONS keep-alive connections.
+- hostile-templates: agent A previews templates that run into the 250 ms render budget
+  (HOSTILE_TEMPLATES: the quadratic `uniq`, a `replace` over a large string), back to back
+  on HOSTILE_CONNECTIONS connections.
 
 Targets: B's median p99 during each attack <= 3x its median p99 with A idle; no failed call
 of B; at the end of every phase, at least 19 of 20 new connections get /healthz answered;
@@ -130,9 +133,47 @@ async def session_flood(target: Target, tally: Tally) -> None:
         tally.ready.set()
 
 
+# Templates that ran for seconds (52 s for uniq) on the event loop before every filter
+# was bounded and renders moved off the loop.
+HOSTILE_TEMPLATES = {
+    "uniq": "{% assign a = (1..100000) | join: ',' | split: ',' %}{{ a | uniq | size }}",
+    "replace": "{% assign s = 'ab' | append: 'cdefghij' %}{% for i in (1..17) %}"
+               "{% assign s = s | append: s %}{% endfor %}{{ s | replace: 'a', 'xyz' | size }}",
+}
+HOSTILE_CONNECTIONS = 2
+
+
+async def hostile_templates(target: Target, tally: Tally) -> None:
+    """Agent A previews templates that run into the render budget, back to back."""
+    async with WireClient(target.url, target.token) as client:
+        for name, body in HOSTILE_TEMPLATES.items():
+            await client.request("tools/call", {"name": "templates_create", "arguments": {
+                "template_id": f"hostile-{name}", "channel": "sms", "body": body},
+                "_meta": META}, "Mcp-Name: templates_create\r\n")
+
+    async def preview() -> None:
+        async with WireClient(target.url, target.token) as client:
+            while True:
+                for name in HOSTILE_TEMPLATES:
+                    result = await client.request("tools/call", {
+                        "name": "templates_preview", "arguments": {
+                            "template_id": f"hostile-{name}"}, "_meta": META},
+                        "Mcp-Name: templates_preview\r\n")
+                    text = json.dumps(result)
+                    tally.counts["limit_exceeded" if "limit_exceeded" in text
+                                 else "rendered"] += 1
+
+    async with anyio.create_task_group() as group:
+        for _ in range(HOSTILE_CONNECTIONS):
+            group.start_soon(preview)
+        tally.ready.set()
+
+
 ATTACKS: list[tuple[str, str, Attack]] = [
     ("idle-sockets", f"{IDLE_SOCKETS:,} idle sockets, no token", idle_sockets),
     ("session-flood", "agent A opens legacy sessions back to back", session_flood),
+    ("hostile-templates", "agent A previews templates that hit the render budget",
+     hostile_templates),
 ]
 
 

@@ -13,6 +13,17 @@ class EngineError(Exception):
         self.message = message
         self.field = field
 
+    def __reduce__(self) -> tuple[object, ...]:
+        """Pickle with every attribute (errors cross into and out of render processes)."""
+        return _rebuild, (type(self), self.message, dict(self.__dict__))
+
+
+def _rebuild(kind: type[EngineError], message: str, attributes: dict[str, object]) -> EngineError:
+    error = Exception.__new__(kind)
+    Exception.__init__(error, message)
+    error.__dict__.update(attributes)
+    return error
+
 
 class NotFound(EngineError):
     """The thing named does not exist."""

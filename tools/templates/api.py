@@ -5,8 +5,10 @@
     await cio.templates_preview("welcome", user_id="ada")
 
 Fields are given as `fields={...}` and/or keyword arguments (`from_` stands for `from`).
-Parsing a saved source and rendering a preview are CPU work: they run on a render thread
-(offload.off_loop), never on the event loop; reads that may parse again are not `small`.
+Parsing a saved source is CPU work: it runs on a worker thread (offload.off_loop), never on
+the event loop; reads that may parse again are not `small`. Previews render in a render
+process (render_pool), where a render running to its time budget takes nothing from the
+other agents' calls.
 """
 
 from __future__ import annotations
@@ -22,11 +24,10 @@ from tools.core.templates.channels import check_channel
 from tools.core.templates.commands import (
     check_id,
     check_preview_context,
-    missing_variables,
     prepare_piece,
     prepare_template,
 )
-from tools.core.templates.render import CompiledMessage, render_message
+from tools.core.templates.preview import render_preview
 from tools.core.validate import check_identifier
 from tools.engine import EngineBase, check_limit
 from tools.templates import pieces, queries, units
@@ -42,6 +43,7 @@ from tools.templates.models import (
     TemplatesPage,
 )
 from tools.templates.offload import off_loop
+from tools.templates.render_pool import RENDERS
 
 
 class _Unset:
@@ -63,25 +65,6 @@ def collect_fields(fields: Mapping[str, Any] | None, more: Mapping[str, Any]) ->
     for name, value in more.items():
         collected["from" if name == "from_" else name] = value
     return collected
-
-
-def build_context(customer: dict[str, Any] | None, extra: dict[str, Any]) -> dict[str, Any]:
-    """The render data: customer (stored profile, overlaid by context.customer), event,
-    trigger, and whatever else the context holds."""
-    data: dict[str, Any] = {"event": {}, "trigger": {}, **extra}
-    data["customer"] = {**(customer or {}), **extra.get("customer", {})}
-    return data
-
-
-def render_preview(inputs: queries.PreviewInputs, extra: dict[str, Any],
-                   now: float) -> tuple[dict[str, Any], list[str]]:
-    """The rendered fields and the warnings of a preview (CPU work: runs off the loop)."""
-    message: CompiledMessage = units.compile_stored(inputs.template, inputs.layout)
-    data = build_context(inputs.customer, extra)
-    rendered = render_message(message, data, now=now, snippets=inputs.snippets)
-    warnings = [f"{path} is not set for this preview, so it rendered empty"
-                for path in missing_variables(message, data)]
-    return rendered, warnings
 
 
 class TemplatesOps(EngineBase):
@@ -143,7 +126,11 @@ class TemplatesOps(EngineBase):
         extra = check_preview_context(context)
         inputs = await self._read(lambda conn: queries.read_preview_inputs(conn, tid, uid),
                                   small=True)
-        rendered, warnings = await off_loop(render_preview, inputs, extra, self.clock.now())
+        template, layout = inputs.template, inputs.layout
+        rendered, warnings = await RENDERS.run(
+            self.agent_id, render_preview, template.channel, template.fields,
+            layout.body if layout else None, inputs.snippets, inputs.customer, extra,
+            self.clock.now())
         return Preview(template_id=tid, channel=inputs.template.channel,  # type: ignore[arg-type]
                        user_id=uid, layout_id=inputs.template.layout_id, fields=rendered,
                        warnings=warnings)
