@@ -6,6 +6,7 @@ import argparse
 import logging
 import os
 import sys
+from functools import partial
 from pathlib import Path
 
 import anyio
@@ -57,6 +58,9 @@ def _add_serve(commands: argparse._SubParsersAction, common: argparse.ArgumentPa
                        choices=["NORMAL", "FULL"],
                        help="SQLite synchronous setting: NORMAL (default; survives a process "
                        "crash) or FULL (also survives power loss, slower)")
+    serve.add_argument("--otel", action="store_true",
+                       help="keep the MCP SDK's OpenTelemetry middleware (a span per message, "
+                       "for an exporter you configure; off by default)")
     http = serve.add_argument_group("http transport")
     http.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
     http.add_argument("--port", type=int, default=8000, help="port (default 8000)")
@@ -107,14 +111,15 @@ def _serve(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
         from server.stdio import serve_stdio
 
         log.info("serving agent %s from %s over stdio", agent_id, data_dir)
-        anyio.run(serve_stdio, agent_id, data_dir, args.synchronous)
+        anyio.run(partial(serve_stdio, otel=args.otel), agent_id, data_dir, args.synchronous,
+                  backend_options=_fast_loop())
     except KeyboardInterrupt:
         pass
     return 0
 
 
 def _fast_loop() -> dict[str, bool]:
-    """uvloop for the HTTP transport when it is installed (not on Windows)."""
+    """uvloop for both transports when it is installed (not on Windows)."""
     try:
         import uvloop  # noqa: F401
     except ImportError:
@@ -129,7 +134,8 @@ async def _serve_http(args: argparse.Namespace, data_dir: Path) -> None:
     protection = {"auto": None, "on": True, "off": False}[args.dns_rebinding_protection]
     options = HttpOptions(host=args.host, port=args.port, dns_rebinding_protection=protection,
                           allowed_hosts=args.allowed_host, allowed_origins=args.allowed_origin,
-                          rate_limit=args.rate_limit, rate_burst=args.rate_burst)
+                          rate_limit=args.rate_limit, rate_burst=args.rate_burst,
+                          otel=args.otel)
     log.info("serving MCP over HTTP on http://%s:%s (/mcp, /sse) from %s", args.host, args.port,
              data_dir)
     async with Runtime(data_dir, synchronous=args.synchronous) as runtime:

@@ -42,6 +42,8 @@ class HttpOptions:
     allowed_origins: list[str] = field(default_factory=list)
     rate_limit: float | None = None  # tool calls per second per agent
     rate_burst: float | None = None
+    otel: bool = False  # keep the SDK's OpenTelemetry middleware (serve --otel)
+    fast_path: bool = True  # False: every tool through the SDK's path (for comparisons)
 
 
 class RegistryTokenVerifier:
@@ -95,7 +97,8 @@ def build_http_app(runtime: Runtime, options: HttpOptions) -> ASGIApp:
     """One ASGI app serving /mcp, /sse, /messages/ and /healthz."""
     base_url = f"http://{options.host}:{options.port}"
     server = build_server(
-        http_engine_resolver(runtime, options),
+        http_engine_resolver(runtime, options), otel=options.otel,
+        fast_path=options.fast_path,
         token_verifier=RegistryTokenVerifier(runtime),
         auth=AuthSettings(issuer_url=AnyHttpUrl(base_url),
                           resource_server_url=AnyHttpUrl(f"{base_url}/mcp"),
