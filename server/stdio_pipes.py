@@ -20,24 +20,20 @@ import logging
 import os
 import stat
 import sys
-from collections import deque
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import asynccontextmanager, suppress
 from types import TracebackType
-from typing import Any, cast
+from typing import Any
 
 import anyio
 from mcp.server.lowlevel import Server
 from mcp.shared.message import SessionMessage
 
-from server.stdio_framing import EDGE_BYTES, MAX_LINE_BYTES, decode_line, oversize_reply
+from server.stdio_framing import decode_line, oversize_reply
+from server.stdio_lines import LineReader
 
 log = logging.getLogger(__name__)
-QUEUE_HIGH = 4 * MAX_LINE_BYTES  # stop reading stdin while this much waits to be parsed
-QUEUE_LOW = MAX_LINE_BYTES
 FLUSH_TIMEOUT = 5.0  # seconds to deliver the last replies on the way out
-
-Oversize = tuple[bytes, bytes]  # the first and last bytes of a line over the cap
 
 
 def pipes_usable() -> bool:
@@ -64,17 +60,27 @@ async def serve_pipes(server: Server[Any]) -> None:
 @asynccontextmanager
 async def pipe_streams() -> AsyncIterator[tuple[PipeReadStream, PipeWriteStream]]:
     """The (read, write) message streams over stdin/stdout, fd 0 and 1 diverted meanwhile."""
-    loop = asyncio.get_running_loop()
-    wire_in = fcntl.fcntl(0, fcntl.F_DUPFD_CLOEXEC, 3)
-    wire_out = fcntl.fcntl(1, fcntl.F_DUPFD_CLOEXEC, 3)
-    transports: list[asyncio.BaseTransport] = []
+    wire_in, wire_out = _private_dup(0), _private_dup(1)
     _divert_std_fds()
     try:
+        async with streams_over(_private_dup(wire_in), _private_dup(wire_out)) as streams:
+            yield streams
+    finally:
+        _restore_std_fds(wire_in, wire_out)
+
+
+@asynccontextmanager
+async def streams_over(read_fd: int, write_fd: int
+                       ) -> AsyncIterator[tuple[PipeReadStream, PipeWriteStream]]:
+    """Message streams over a readable and a writable pipe or socket (closed on exit)."""
+    loop = asyncio.get_running_loop()
+    transports: list[asyncio.BaseTransport] = []
+    try:
         read_transport, lines = await loop.connect_read_pipe(
-            _LineReader, os.fdopen(wire_in, "rb", buffering=0, closefd=True))
+            LineReader, os.fdopen(read_fd, "rb", buffering=0))
         transports.append(read_transport)
         write_transport, flow = await loop.connect_write_pipe(
-            _FlowControl, os.fdopen(wire_out, "wb", buffering=0, closefd=True))
+            FlowControl, os.fdopen(write_fd, "wb", buffering=0))
         transports.append(write_transport)
         writer = PipeWriteStream(write_transport, flow)
         try:
@@ -82,9 +88,13 @@ async def pipe_streams() -> AsyncIterator[tuple[PipeReadStream, PipeWriteStream]
         finally:
             await writer.flush(FLUSH_TIMEOUT)
     finally:
-        _restore_std_fds(wire_in, wire_out)
         for transport in transports:
             transport.close()
+
+
+def _private_dup(fd: int) -> int:
+    """A close-on-exec duplicate of `fd` outside the standard range."""
+    return fcntl.fcntl(fd, fcntl.F_DUPFD_CLOEXEC, 3)
 
 
 def _divert_std_fds() -> None:
@@ -97,112 +107,19 @@ def _divert_std_fds() -> None:
 
 
 def _restore_std_fds(wire_in: int, wire_out: int) -> None:
+    with suppress(Exception):  # stray output still buffered belongs on stderr, not the wire
+        sys.stdout.flush()
     for wire, fd in ((wire_in, 0), (wire_out, 1)):
         try:
             os.set_blocking(wire, True)  # the open file is shared with whoever started us
             os.dup2(wire, fd)
-        except OSError:  # already closed by its transport: leave fd as diverted
-            log.debug("could not restore fd %d", fd)
+        except OSError:
+            log.warning("could not restore fd %d after serving stdio", fd)
+        finally:
+            os.close(wire)
 
 
-class _LineReader(asyncio.Protocol):
-    """Splits stdin into lines of at most MAX_LINE_BYTES; an over-long line is dropped as
-    it arrives (only its first and last bytes are kept, to answer it)."""
-
-    def __init__(self) -> None:
-        self._lines: deque[bytes | Oversize] = deque()
-        self._queued = 0  # bytes in _lines
-        self._partial = bytearray()  # the line being received
-        self._skipping: tuple[bytearray, bytearray] | None = None  # head, tail of an over-long one
-        self._eof = False
-        self._paused = False
-        self._waiter: asyncio.Future[None] | None = None
-        self._transport: asyncio.ReadTransport | None = None
-
-    def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        self._transport = cast(asyncio.ReadTransport, transport)  # uvloop's is no subclass
-
-    def data_received(self, data: bytes) -> None:
-        start = 0
-        while (end := data.find(b"\n", start)) >= 0:
-            if not self._partial and self._skipping is None:
-                if end - start <= MAX_LINE_BYTES:  # the usual case: a whole line in one read
-                    self._queue(data[start:end])
-                    start = end + 1
-                    continue
-            self._extend(data, start, end)
-            self._end_line()
-            start = end + 1
-        if start < len(data):
-            self._extend(data, start, len(data))
-        self._wake()
-        if self._queued > QUEUE_HIGH and not self._paused and self._transport is not None:
-            self._paused = True
-            self._transport.pause_reading()
-
-    def eof_received(self) -> bool | None:
-        self._finish()
-        return None
-
-    def connection_lost(self, exc: Exception | None) -> None:
-        self._finish()
-
-    async def next_line(self) -> bytes | Oversize | None:
-        """The next line (or over-long line), None at end of input."""
-        while not self._lines:
-            if self._eof:
-                return None
-            self._waiter = asyncio.get_running_loop().create_future()
-            try:
-                await self._waiter
-            finally:
-                self._waiter = None
-        item = self._lines.popleft()
-        self._queued -= len(item) if isinstance(item, bytes) else 0
-        if self._paused and self._queued <= QUEUE_LOW and self._transport is not None:
-            self._paused = False
-            self._transport.resume_reading()
-        return item
-
-    def _extend(self, data: bytes, start: int, end: int) -> None:
-        if self._skipping is not None:
-            tail = self._skipping[1]
-            tail += data[max(start, end - EDGE_BYTES):end]
-            del tail[:-EDGE_BYTES]
-        elif len(self._partial) + end - start > MAX_LINE_BYTES:
-            whole = self._partial + data[start:start + EDGE_BYTES]
-            tail = (self._partial[-EDGE_BYTES:] + data[max(start, end - EDGE_BYTES):end])
-            self._skipping = (whole[:EDGE_BYTES], tail[-EDGE_BYTES:])
-            self._partial = bytearray()  # frees the buffered part of the line
-        else:
-            self._partial += data[start:end]
-
-    def _end_line(self) -> None:
-        if self._skipping is not None:
-            head, tail = self._skipping
-            self._skipping = None
-            self._lines.append((bytes(head), bytes(tail)))
-        elif self._partial:
-            line, self._partial = bytes(self._partial), bytearray()
-            self._queue(line)
-
-    def _queue(self, line: bytes) -> None:
-        if line.strip():  # blank lines carry nothing and get no answer
-            self._lines.append(line)
-            self._queued += len(line)
-
-    def _finish(self) -> None:
-        if not self._eof:
-            self._end_line()  # a last line without a newline still counts
-            self._eof = True
-            self._wake()
-
-    def _wake(self) -> None:
-        if self._waiter is not None and not self._waiter.done():
-            self._waiter.set_result(None)
-
-
-class _FlowControl(asyncio.Protocol):
+class FlowControl(asyncio.Protocol):
     """Write-side flow control: `drain` waits while the pipe's buffer is over its limit."""
 
     def __init__(self) -> None:
@@ -232,7 +149,7 @@ class _FlowControl(asyncio.Protocol):
 class PipeWriteStream:
     """The write side the SDK's server writes messages to: one JSON line per message."""
 
-    def __init__(self, transport: asyncio.WriteTransport, flow: _FlowControl) -> None:
+    def __init__(self, transport: asyncio.WriteTransport, flow: FlowControl) -> None:
         self._transport = transport
         self._flow = flow
 
@@ -269,7 +186,7 @@ class PipeReadStream:
     """The read side the SDK's server iterates: parsed messages; lines that are not
     messages are answered here and never reach it."""
 
-    def __init__(self, lines: _LineReader, writer: PipeWriteStream) -> None:
+    def __init__(self, lines: LineReader, writer: PipeWriteStream) -> None:
         self._lines = lines
         self._writer = writer
 

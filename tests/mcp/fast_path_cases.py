@@ -51,7 +51,7 @@ CASES: list[tuple[str, dict[str, Any] | None]] = [
     ("batch", {"operations": []}),
     # refused before the fast path (unknown argument), and a tool it does not serve
     ("track", {"name": "view", "user_id": "ada", "nmae": "typo"}),
-    ("get_person", {"user_id": "ada"}),
+    ("segments_list", {}),
 ]
 
 HOT_CALLS = sum(1 for tool, arguments in CASES
