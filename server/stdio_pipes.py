@@ -199,7 +199,8 @@ class PipeReadStream:
             if isinstance(decoded, SessionMessage):
                 return decoded
             log.info("stdio: refused a line: %s", decoded.error.message)
-            await self._writer.send(SessionMessage(decoded))
+            with suppress(anyio.BrokenResourceError):  # the client is gone: read on to EOF
+                await self._writer.send(SessionMessage(decoded))
 
     def __aiter__(self) -> PipeReadStream:
         return self

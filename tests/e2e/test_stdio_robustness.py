@@ -116,9 +116,12 @@ async def test_replies_are_the_sdk_paths_and_sigterm_or_sigint_stop_the_server_a
     assert [p.name for p in (tmp_path / "sdk").iterdir()] == ["sdk.sqlite3"]
 
 
-async def test_replies_are_the_sdk_paths_in_the_2026_protocol_era(tmp_path: Path) -> None:
+async def test_replies_are_the_sdk_paths_in_the_2026_protocol_era_with_otel_too(
+    tmp_path: Path,
+) -> None:
+    traced = [*serve("fast", tmp_path / "fast"), "--otel"]  # spans change no reply
     with anyio.fail_after(60):
-        async with (RawStdio.start(serve("fast", tmp_path / "fast"), tmp_path / "f.log") as fast,
+        async with (RawStdio.start(traced, tmp_path / "f.log") as fast,
                     RawStdio.start([*SDK_PATH_COMMAND, "sdk", str(tmp_path / "sdk")],
                                    tmp_path / "s.log") as sdk):
             for number, (tool, arguments) in enumerate(CASES, 1):
