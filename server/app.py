@@ -74,7 +74,8 @@ def build_server(engine_for: EngineResolver, *, otel: bool = False, fast_path: b
     people_tools.register(server, engine_for)
     template_tools.register(server, engine_for)
     segment_tools.register(server, engine_for)
-    if not otel:  # the SDK's documented opt-out: drop the instance from the list
+    if not otel:  # the SDK's documented opt-out ("drop it from this list"); the class is
+        # importable only from its private module, so a move fails loudly at startup
         server.middleware[:] = [middleware for middleware in server.middleware
                                 if not isinstance(middleware, OpenTelemetryMiddleware)]
     server.middleware.append(reject_unknown_arguments(server))

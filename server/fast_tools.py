@@ -34,7 +34,7 @@ from mcp.server.mcpserver.exceptions import (
 from mcp.server.mcpserver.utilities.context_injection import find_context_parameter
 from mcp.server.mcpserver.utilities.func_metadata import FuncMetadata, func_metadata
 from mcp.shared.exceptions import MCPError
-from mcp.types import SERVER_INFO_META_KEY, Implementation
+from mcp.types import INTERNAL_ERROR, SERVER_INFO_META_KEY, Implementation
 from mcp_types import methods
 from mcp_types.version import MODERN_PROTOCOL_VERSIONS
 from pydantic import BaseModel, ValidationError
@@ -202,8 +202,13 @@ def _log_failure(name: str, exc: Exception) -> None:
 
 
 def _wire(dumped: dict[str, Any], version: str, stamp: dict[str, Any]) -> dict[str, Any]:
-    """The wire form of a dumped tools/call result, as the SDK's ServerRunner shapes it."""
-    dumped = methods.serialize_server_result("tools/call", version, dumped)
+    """The wire form of a dumped tools/call result, as the SDK's ServerRunner shapes it
+    (build_server sets no cache hints, which it would apply first)."""
+    try:
+        dumped = methods.serialize_server_result("tools/call", version, dumped)
+    except ValidationError:
+        log.exception("handler for %r returned an invalid result", "tools/call")
+        raise MCPError(code=INTERNAL_ERROR, message="Handler returned an invalid result") from None
     if version in MODERN_PROTOCOL_VERSIONS:
         if dumped.get("resultType") is None:
             dumped["resultType"] = "complete"
