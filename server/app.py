@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from typing import Any
 
+from mcp.server._otel import OpenTelemetryMiddleware
 from mcp.server.mcpserver import MCPServer
 from mcp.shared.inbound import find_invalid_x_mcp_header, x_mcp_header_map
 
 from server import __version__
+from server.fast_tools import HOT_TOOLS, FastToolCalls
 from server.strict_arguments import reject_unknown_arguments
 from tools import status_tool
 from tools.api import CustomerIO
@@ -29,11 +32,21 @@ class EngineServer(MCPServer[Any]):
     """MCPServer, minus a per-request cost: before every streamable HTTP tools/call the SDK
     walks the tool's input schema twice looking for `x-mcp-header` declarations to check
     `Mcp-Param-*` headers against (~40 µs for `track`). A tool that declares none has
-    nothing to check, so its schema is not handed over (the SDK then skips the walk)."""
+    nothing to check, so its schema is not handed over (the SDK then skips the walk).
+
+    It also keeps each tool function as registered (`tool_functions`), so the fast path
+    builds its argument models from the functions themselves, not from SDK internals."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         self._checked: dict[str, tuple[dict[str, Any], bool]] = {}  # name -> (schema, declares)
+        # every tool function as registered, by tool name (the fast path is built from them)
+        self.tool_functions: dict[str, Callable[..., Any]] = {}
         super().__init__(*args, **kwargs)
+
+    def add_tool(self, fn: Callable[..., Any], name: str | None = None,
+                 *args: Any, **kwargs: Any) -> None:
+        super().add_tool(fn, name, *args, **kwargs)
+        self.tool_functions[name or fn.__name__] = fn
 
     def _tool_input_schema(self, name: str) -> dict[str, Any] | None:
         schema = super()._tool_input_schema(name)
@@ -47,9 +60,13 @@ class EngineServer(MCPServer[Any]):
         return schema if checked[1] else None
 
 
-def build_server(engine_for: EngineResolver[CustomerIO], **options: Any) -> MCPServer[Any]:
+def build_server(engine_for: EngineResolver[CustomerIO], *, otel: bool = False,
+                 fast_path: bool = True, **options: Any) -> MCPServer[Any]:
     """An MCP server whose tools act on the engine `engine_for` picks for each request.
 
+    `otel` keeps the SDK's OpenTelemetry middleware (a span per message; off by default:
+    without an exporter it only costs time). `fast_path` answers the hot tools through
+    server/fast_tools.py (same replies; off only to compare with the SDK's path).
     `options` go to MCPServer (the HTTP transport passes its token verifier and auth).
     """
     server = EngineServer(
@@ -60,5 +77,13 @@ def build_server(engine_for: EngineResolver[CustomerIO], **options: Any) -> MCPS
     template_tools.register(server, engine_for)
     segment_tools.register(server, engine_for)
     status_tool.register(server, engine_for)
+    if not otel:  # the SDK's documented opt-out ("drop it from this list"); the class is
+        # importable only from its private module, so a move fails loudly at startup
+        server.middleware[:] = [middleware for middleware in server.middleware
+                                if not isinstance(middleware, OpenTelemetryMiddleware)]
     server.middleware.append(reject_unknown_arguments(server))
+    if fast_path:
+        hot: dict[str, Callable[..., Awaitable[Any]]] = {
+            name: server.tool_functions[name] for name in HOT_TOOLS}
+        server.middleware.append(FastToolCalls(server, hot))
     return server

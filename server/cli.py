@@ -7,6 +7,7 @@ import logging
 import os
 import sys
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 
 import anyio
@@ -65,6 +66,9 @@ def _add_serve(commands: argparse._SubParsersAction, common: argparse.ArgumentPa
                        choices=["NORMAL", "FULL"],
                        help="SQLite synchronous setting: NORMAL (default; survives a process "
                        "crash) or FULL (also survives power loss, slower)")
+    serve.add_argument("--otel", action="store_true",
+                       help="keep the MCP SDK's OpenTelemetry middleware (a span per message, "
+                       "for an exporter you configure; off by default)")
     http = serve.add_argument_group("http transport")
     http.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
     http.add_argument("--port", type=int, default=8000, help="port (default 8000)")
@@ -188,14 +192,15 @@ def _serve(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
 
         prepare_data_dir(data_dir)
         log.info("serving agent %s from %s over stdio", agent_id, data_dir)
-        anyio.run(serve_stdio, agent_id, data_dir, args.synchronous)
+        anyio.run(partial(serve_stdio, otel=args.otel), agent_id, data_dir, args.synchronous,
+                  backend_options=_fast_loop())
     except KeyboardInterrupt:
         pass
     return 0
 
 
 def _fast_loop() -> dict[str, bool]:
-    """uvloop for the HTTP transport when it is installed (not on Windows)."""
+    """uvloop for both transports when it is installed (not on Windows)."""
     try:
         import uvloop  # noqa: F401
     except ImportError:
@@ -216,7 +221,7 @@ async def _serve_http(args: argparse.Namespace, data_dir: Path) -> None:
                           keep_alive_timeout=args.keep_alive_timeout,
                           max_sessions_per_agent=args.max_sessions_per_agent,
                           max_streams_per_agent=args.max_streams_per_agent,
-                          session_idle_timeout=args.session_idle_timeout)
+                          session_idle_timeout=args.session_idle_timeout, otel=args.otel)
     log.info("serving MCP over HTTP on http://%s:%s (/mcp, /sse) from %s", args.host, args.port,
              data_dir)
     async with Runtime(data_dir, synchronous=args.synchronous) as runtime:

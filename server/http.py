@@ -61,6 +61,8 @@ class HttpOptions:
     max_sessions_per_agent: int = AgentCaps.max_sessions
     max_streams_per_agent: int = AgentCaps.max_streams
     session_idle_timeout: float = AgentCaps.session_idle_timeout
+    otel: bool = False  # keep the SDK's OpenTelemetry middleware (serve --otel)
+    fast_path: bool = True  # False: every tool through the SDK's path (for comparisons)
 
 
 class RegistryTokenVerifier:
@@ -120,7 +122,8 @@ def build_http_app(runtime: Runtime, options: HttpOptions) -> ASGIApp:
     base_url = f"http://{options.host}:{options.port}"
     buckets = rate_buckets(options)
     server = build_server(
-        http_engine_resolver(runtime, options, buckets),
+        http_engine_resolver(runtime, options, buckets), otel=options.otel,
+        fast_path=options.fast_path,
         token_verifier=RegistryTokenVerifier(runtime),
         auth=AuthSettings(issuer_url=AnyHttpUrl(base_url),
                           resource_server_url=AnyHttpUrl(f"{base_url}/mcp"),

@@ -5,21 +5,26 @@ from __future__ import annotations
 import logging
 import signal
 from pathlib import Path
+from typing import Any
 
 import anyio
+from mcp.server.mcpserver import MCPServer
 
 from server.app import build_server
 from server.runtime import Runtime
+from server.stdio_pipes import pipes_usable, serve_pipes
 from store.database import Synchronous
 
 log = logging.getLogger(__name__)
 
 
-async def serve_stdio(agent_id: str, data_dir: Path, synchronous: Synchronous = "NORMAL") -> None:
-    """Serve `agent_id` until stdin closes or SIGTERM / SIGINT arrives."""
+async def serve_stdio(agent_id: str, data_dir: Path, synchronous: Synchronous = "NORMAL", *,
+                      otel: bool = False, fast_path: bool = True) -> None:
+    """Serve `agent_id` until stdin closes or SIGTERM / SIGINT arrives, then close every
+    database. `otel` and `fast_path` are build_server's."""
     async with Runtime(data_dir, synchronous=synchronous) as runtime:
         engine = runtime.engine(agent_id)
-        server = build_server(lambda ctx: engine)
+        server = build_server(lambda ctx: engine, otel=otel, fast_path=fast_path)
         async with anyio.create_task_group() as group:
 
             async def stop_on_signal() -> None:
@@ -30,5 +35,17 @@ async def serve_stdio(agent_id: str, data_dir: Path, synchronous: Synchronous = 
                         return
 
             group.start_soon(stop_on_signal)
-            await server.run_stdio_async()
+            await run_stdio(server)
             group.cancel_scope.cancel()
+
+
+async def run_stdio(server: MCPServer[Any]) -> None:
+    """Serve `server` over stdin/stdout: on the event loop when both are pipes, FIFOs or
+    sockets, else (a terminal, a regular file) through the SDK's threaded transport."""
+    if pipes_usable():
+        # MCPServer has no public accessor for its low-level server yet; the SDK's own
+        # in-memory Client reads the same attribute (its TODO: make it public).
+        await serve_pipes(server._lowlevel_server)
+    else:
+        log.info("stdin or stdout is not a pipe: serving through the SDK's stdio transport")
+        await server.run_stdio_async()

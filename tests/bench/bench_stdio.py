@@ -1,13 +1,14 @@
-"""`track` over real stdio MCP vs the reference TypeScript server's `echo` tool.
+"""`track` over real stdio MCP vs an `echo` tool on a bare Python SDK server (the floor).
 
-Starts `customerio-mcp serve --agent bench --data-dir <tmp>` and
-`npx -y @modelcontextprotocol/server-everything stdio`, connects one Python `mcp.Client`
-to each (same client code, same event loop), warms both up, then alternates calls one by
-one — a `track` on ours, an `echo` on theirs — so both see the same machine load.
-Target: the median latency of our `track` <= 3x the median of their `echo`.
-
-For context (no target) it also times an `echo` tool on a bare Python MCPServer over
-stdio: the floor the Python SDK's stdio transport sets before any of our code runs.
+Starts `customerio-mcp serve --agent bench --data-dir <tmp>`, a bare Python `MCPServer`
+with one `echo` tool (the same interpreter, the SDK's own stdio transport: the floor any
+Python SDK server stands on before its tool does anything) and the reference TypeScript
+server `npx -y @modelcontextprotocol/server-everything stdio`; connects one Python
+`mcp.Client` to each (same client code, same event loop), warms them up, then alternates
+calls one by one — a `track` on ours, an `echo` on each of theirs — so all see the same
+machine load. Target: the median latency of our `track` (a real write to SQLite) <= 0.9x
+the median of the bare Python server's `echo`. The ratio to the TypeScript server's
+`echo` is reported too (no target).
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ import anyio
 from common import Report, median, now_ns, parser, percentile
 from mcp import Client, StdioServerParameters
 
-TARGET = 3.0
+TARGET = 0.9  # ours / the bare Python SDK server's echo
 PEOPLE = 1_000
 REFERENCE = "@modelcontextprotocol/server-everything"
 
@@ -118,7 +119,7 @@ def main() -> int:
     for index in range(args.rounds):
         (our_us, their_us, floor_us), versions = anyio.run(
             measure, args.calls, args.warmup, args.mode)
-        ratios.append(median(our_us) / median(their_us))
+        ratios.append(median(our_us) / median(floor_us))
         report.line(f"  round {index + 1} (protocol {versions}):")
         for label, values in (("ours track (customerio-mcp)", our_us),
                               ("theirs echo (server-everything)", their_us),
@@ -126,12 +127,12 @@ def main() -> int:
             report.line(f"    {label:<35} median {median(values):6,.0f} µs, "
                         f"p90 {percentile(values, 0.9):6,.0f} µs, "
                         f"p99 {percentile(values, 0.99):6,.0f} µs")
-        report.line(f"    ratio ours/theirs {ratios[-1]:.2f}x, floor/theirs "
-                    f"{median(floor_us) / median(their_us):.2f}x, ours/floor "
-                    f"{median(our_us) / median(floor_us):.2f}x")
+        report.line(f"    ratio ours/floor {ratios[-1]:.2f}x, ours/theirs "
+                    f"{median(our_us) / median(their_us):.2f}x, floor/theirs "
+                    f"{median(floor_us) / median(their_us):.2f}x")
     ratio = median(ratios)
     report.target("stdio track latency", ratio <= TARGET,
-                  f"ours/theirs median = {ratio:.2f}x (target <= {TARGET:.0f}x; rounds "
+                  f"ours/floor median = {ratio:.2f}x (target <= {TARGET}x; rounds "
                   f"{', '.join(f'{r:.2f}x' for r in ratios)})")
     return report.finish()
 

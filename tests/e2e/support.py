@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
 import sys
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
+import anyio
+from anyio.abc import Process
+from anyio.streams.buffered import BufferedByteReceiveStream
 from mcp import StdioServerParameters
 from mcp.types import CallToolResult
 
@@ -42,3 +48,71 @@ def structured(result: CallToolResult) -> dict[str, Any]:
     assert not result.is_error, result.content
     assert result.structured_content is not None
     return result.structured_content
+
+
+# The server with every tool on the SDK's own path (build_server(fast_path=False)), for
+# comparisons; argv: agent id, data directory.
+SDK_PATH_COMMAND: list[str] = [sys.executable, "-c", (
+    "import sys, anyio, pathlib; from server.stdio import serve_stdio; "
+    "anyio.run(lambda: serve_stdio(sys.argv[1], pathlib.Path(sys.argv[2]), fast_path=False))")]
+HANDSHAKE = {"jsonrpc": "2.0", "id": 0, "method": "initialize", "params": {
+    "protocolVersion": "2025-11-25", "capabilities": {},
+    "clientInfo": {"name": "raw-client", "version": "1"}}}
+INITIALIZED = {"jsonrpc": "2.0", "method": "notifications/initialized"}
+MODERN_META = {"io.modelcontextprotocol/protocolVersion": "2026-07-28",
+               "io.modelcontextprotocol/clientInfo": {"name": "raw-client", "version": "1"},
+               "io.modelcontextprotocol/clientCapabilities": {}}
+
+
+class RawStdio:
+    """A server process spoken to line by line over its stdin and stdout."""
+
+    def __init__(self, process: Process) -> None:
+        assert process.stdin is not None and process.stdout is not None
+        self.process = process
+        self.stdin = process.stdin
+        self.lines = BufferedByteReceiveStream(process.stdout)
+
+    @classmethod
+    @asynccontextmanager
+    async def start(cls, command: list[str], stderr: Path) -> AsyncIterator[RawStdio]:
+        """Start `command` (its stderr into the file `stderr`); killed if still running."""
+        with stderr.open("wb") as log:
+            async with await anyio.open_process(command, stderr=log, env=clean_env()) as process:
+                try:
+                    yield cls(process)
+                finally:
+                    if process.returncode is None:
+                        process.kill()
+
+    async def send(self, message: dict[str, Any] | bytes) -> None:
+        """Write one line: a message (as JSON) or raw bytes."""
+        line = message if isinstance(message, bytes) else json.dumps(message).encode()
+        await self.stdin.send(line + b"\n")
+
+    async def reply(self) -> bytes:
+        """The next line on stdout, as sent."""
+        return await self.lines.receive_until(b"\n", 10_000_000)
+
+    async def request(self, message: dict[str, Any] | bytes) -> bytes:
+        await self.send(message)
+        return await self.reply()
+
+    async def handshake(self) -> None:
+        """The 2025-11-25 initialize exchange."""
+        hello = json.loads(await self.request(HANDSHAKE))
+        assert hello["result"]["protocolVersion"] == "2025-11-25", hello
+        await self.send(INITIALIZED)
+
+
+def std_fds(pid: int) -> tuple[str, str, str]:
+    """What a process's fd 0, 1 and 2 point at (Linux)."""
+    return tuple(os.readlink(f"/proc/{pid}/fd/{fd}") for fd in range(3))  # type: ignore[return-value]
+
+
+def peak_rss_kb(pid: int) -> int:
+    """A process's peak resident memory (VmHWM, Linux)."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1])
+    raise KeyError("VmHWM")
