@@ -70,12 +70,19 @@ class RegistryTokenVerifier:
 
     def __init__(self, runtime: Runtime) -> None:
         self.runtime = runtime
+        self._tokens: dict[str, AccessToken] = {}
 
     async def verify_token(self, token: str) -> AccessToken | None:
         agent_id = await self.runtime.registry.verify(token)
         if agent_id is None:
             return None
-        return AccessToken(token=token, client_id=agent_id, scopes=[SCOPE])
+        known = self._tokens.get(token)  # the registry has just checked it: reuse the model
+        if known is None or known.client_id != agent_id:
+            if len(self._tokens) >= 10_000:
+                self._tokens.clear()
+            known = self._tokens[token] = AccessToken(token=token, client_id=agent_id,
+                                                      scopes=[SCOPE])
+        return known
 
 
 def transport_security(options: HttpOptions) -> TransportSecuritySettings:

@@ -24,6 +24,7 @@ from tools.engine import Services
 from tools.timed import process_owner
 
 STOP_GRACE_SECONDS = 10.0
+MAX_ENGINES = 10_000  # engines kept for reuse (each a few hundred bytes)
 
 
 class Runtime:
@@ -39,14 +40,22 @@ class Runtime:
         self.registry = AgentRegistry(data_dir, self.clock)
         self.control = control_for(data_dir)
         self.services = Services(self.control, process_owner(kind))
+        self._engines: dict[str, CustomerIO] = {}
         # run_due(now) is the scheduler's entry point; the loop is started on __aenter__
         self.scheduler = Scheduler(self.engine, self.control, self.clock)
         self._run_scheduler = run_scheduler
         self._scheduler_task: asyncio.Task[None] | None = None
 
     def engine(self, agent_id: str) -> CustomerIO:
-        """The engine of one agent (cheap: databases are opened lazily and shared)."""
-        return CustomerIO(self.store, agent_id, self.clock, services=self.services)
+        """The engine of one agent (databases are opened lazily and shared; an engine holds
+        no state of its own, so one per agent is kept and handed out again)."""
+        engine = self._engines.get(agent_id)
+        if engine is None:
+            if len(self._engines) >= MAX_ENGINES:
+                self._engines.clear()
+            engine = self._engines[agent_id] = CustomerIO(self.store, agent_id, self.clock,
+                                                          services=self.services)
+        return engine
 
     async def __aenter__(self) -> Runtime:
         if self._run_scheduler:
