@@ -26,7 +26,8 @@ class _Entry:
         self.released: asyncio.Event | None = None  # set when a stale entry's last lease ends
 
 
-def _release(entry: _Entry) -> None:
+def release(entry: _Entry) -> None:
+    """End a lease taken with StoreManager.acquire."""
     entry.leases -= 1
     if entry.leases == 0 and entry.released is not None:
         entry.released.set()
@@ -61,7 +62,16 @@ class StoreManager:
 
     @asynccontextmanager
     async def lease(self, agent_id: str) -> AsyncIterator[AgentDatabase]:
-        """Use the database of `agent_id`; it is not closed while leased. A database whose
+        """Use the database of `agent_id`; it is not closed while leased (acquire and
+        release, as a context manager)."""
+        entry = await self.acquire(agent_id)
+        try:
+            yield entry.database
+        finally:
+            release(entry)
+
+    async def acquire(self, agent_id: str) -> _Entry:
+        """Lease the database of `agent_id` (give it back with `release`). A database whose
         file was deleted or replaced since it was opened is closed and opened again first,
         so no write is acknowledged into a file that is no longer on disk."""
         entry = self._open.get(agent_id)
@@ -75,10 +85,7 @@ class StoreManager:
             entry = self._open.get(agent_id)
         self._open.move_to_end(agent_id)
         entry.leases += 1
-        try:
-            yield entry.database
-        finally:
-            _release(entry)
+        return entry
 
     async def _close_stale(self, agent_id: str, entry: _Entry) -> None:
         """Drop `entry` (its file is gone or replaced) and wait until it is closed. No
@@ -133,7 +140,7 @@ class StoreManager:
         try:
             await self._evict(keep=agent_id)
         finally:
-            _release(entry)
+            release(entry)
         return entry
 
     async def _evict(self, keep: str) -> None:

@@ -16,7 +16,7 @@ from typing import Any, ClassVar, TypeVar
 
 from store import timed_repo
 from store.control import ControlDB, control_for
-from store.manager import StoreManager
+from store.manager import StoreManager, release
 from tools import timed
 from tools.core import limits
 from tools.core.clock import Clock, SystemClock
@@ -118,12 +118,18 @@ class EngineBase:
                 control.lower(agent_id, context.earliest)
             return result
 
-        async with self.manager.lease(self.agent_id) as db:
-            return await db.write(with_context, small=small)
+        entry = await self.manager.acquire(agent_id)
+        try:
+            return await entry.database.write(with_context, small=small)
+        finally:
+            release(entry)
 
     async def _read(self, unit: Callable[[Any], T], small: bool = False) -> T:
-        async with self.manager.lease(self.agent_id) as db:
-            return await db.read(unit, small=small)
+        entry = await self.manager.acquire(self.agent_id)
+        try:
+            return await entry.database.read(unit, small=small)
+        finally:
+            release(entry)
 
     async def run_due(self, now: float | None = None) -> TimedRun:
         """Run every area's timed work due by `now` (default: the clock's now), oldest
