@@ -31,6 +31,7 @@ from store.migrate import apply_migrations
 T = TypeVar("T")
 Synchronous = Literal["OFF", "NORMAL", "FULL", "EXTRA"]
 BUSY_TIMEOUT_S = 5.0
+RETRY_EVERY_S = 0.008  # the longest pause between two tries of a busy database
 THREAD_JOIN_S = 5.0  # bound on waiting for the thread of a connection that failed to open
 
 
@@ -76,7 +77,9 @@ def _is_busy(exc: sqlite3.Error) -> bool:
 
 def _wait_unlocked(attempt: Callable[[], T]) -> T:
     """Retry `attempt` while another connection holds the lock, up to BUSY_TIMEOUT_S
-    (read at each call, so tests may shorten it)."""
+    (read at each call, so tests may shorten it). It tries again at least every
+    RETRY_EVERY_S: long work of ours leaves the lock free for longer than that between
+    its transactions (tools.engine.PAUSE_FRACTION), so a waiting writer always gets in."""
     deadline = time.monotonic() + BUSY_TIMEOUT_S
     pause = 0.001
     while True:
@@ -86,7 +89,7 @@ def _wait_unlocked(attempt: Callable[[], T]) -> T:
             if not _is_busy(exc) or time.monotonic() >= deadline:
                 raise
         time.sleep(pause)
-        pause = min(pause * 2, 0.05)
+        pause = min(pause * 2, RETRY_EVERY_S)
 
 
 def run_in_transaction(conn: sqlite3.Connection, unit: Callable[[sqlite3.Connection], T],

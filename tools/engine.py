@@ -28,7 +28,8 @@ log = logging.getLogger(__name__)
 RETRY_SECONDS = 60.0  # due work that failed is tried again this much later
 # Between two transactions of one run, the lock is left free a quarter of the time the
 # last one held it: SQLite's lock is not fair, and another process's writer retrying now
-# and then would rarely find it free otherwise.
+# and then would rarely find it free otherwise. Our writers retry at least every 8 ms
+# (store.database.RETRY_EVERY_S), so after a step of 32 ms or more one always gets in.
 PAUSE_FRACTION = 0.25
 
 T = TypeVar("T")
