@@ -44,7 +44,7 @@ async def run_stdio(server: MCPServer[Any]) -> None:
     sockets, else (a terminal, a regular file) through the SDK's threaded transport."""
     if pipes_usable():
         # MCPServer has no public accessor for its low-level server yet; the SDK's own
-        # in-memory Client reads the same attribute (its TODO: make it public).
+        # in-memory Client reads the same attribute (the SDK means to make it public).
         await serve_pipes(server._lowlevel_server)
     else:
         log.info("stdin or stdout is not a pipe: serving through the SDK's stdio transport")
