@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import signal
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -12,7 +13,7 @@ from mcp.server.mcpserver import MCPServer
 
 from server.app import build_server
 from server.runtime import Runtime
-from server.stdio_pipes import pipes_usable, serve_pipes
+from server.stdio_pipes import serve_pipes
 from store.database import Synchronous
 
 log = logging.getLogger(__name__)
@@ -40,12 +41,11 @@ async def serve_stdio(agent_id: str, data_dir: Path, synchronous: Synchronous = 
 
 
 async def run_stdio(server: MCPServer[Any]) -> None:
-    """Serve `server` over stdin/stdout: on the event loop when both are pipes, FIFOs or
-    sockets, else (a terminal, a regular file) through the SDK's threaded transport."""
-    if pipes_usable():
-        # MCPServer has no public accessor for its low-level server yet; the SDK's own
-        # in-memory Client reads the same attribute (the SDK means to make it public).
-        await serve_pipes(server._lowlevel_server)
-    else:
-        log.info("stdin or stdout is not a pipe: serving through the SDK's stdio transport")
+    """Serve `server` over stdin/stdout on the event loop (Windows: the SDK's threaded
+    transport, which has none of our stdio limits)."""
+    if sys.platform == "win32":  # pragma: no cover
         await server.run_stdio_async()
+        return
+    # MCPServer has no public accessor for its low-level server yet; the SDK's own
+    # in-memory Client reads the same attribute (the SDK means to make it public).
+    await serve_pipes(server._lowlevel_server)

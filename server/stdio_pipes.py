@@ -5,7 +5,9 @@ call), and a read blocked in a thread keeps the process alive after Ctrl-C until
 closes. Here stdin and stdout are non-blocking pipes served by the event loop (asyncio's
 or uvloop's pipe transports). Lines are capped at MAX_LINE_BYTES without buffering an
 over-long line, and every line that is not a JSON-RPC message is answered
-(server/stdio_framing.py).
+(server/stdio_framing.py). A regular file or a terminal as stdin or stdout is served
+through a pipe a copying thread keeps filled or drained (server/stdio_pumps.py), so the
+same limits hold there.
 
 While serving, the protocol travels on private duplicates of fd 0 and fd 1; fd 0 reads
 /dev/null and fd 1 writes to stderr, so a stray print or a child process cannot corrupt
@@ -18,7 +20,6 @@ import asyncio
 import fcntl
 import logging
 import os
-import stat
 import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager, suppress
@@ -31,24 +32,10 @@ from mcp.shared.message import SessionMessage
 
 from server.stdio_framing import decode_line, oversize_reply
 from server.stdio_lines import LineReader
+from server.stdio_pumps import pumped
 
 log = logging.getLogger(__name__)
 FLUSH_TIMEOUT = 5.0  # seconds to deliver the last replies on the way out
-
-
-def pipes_usable() -> bool:
-    """Whether stdin and stdout are pipes, FIFOs or sockets (what the loop can poll).
-
-    A terminal or a regular file is left to the SDK's threaded transport: a regular file
-    cannot be polled, and a terminal must not be left non-blocking for the shell.
-    """
-    if sys.platform == "win32":  # pragma: no cover
-        return False
-    try:
-        modes = [os.fstat(fd).st_mode for fd in (0, 1)]
-    except OSError:
-        return False
-    return all(stat.S_ISFIFO(mode) or stat.S_ISSOCK(mode) for mode in modes)
 
 
 async def serve_pipes(server: Server[Any]) -> None:
@@ -63,8 +50,9 @@ async def pipe_streams() -> AsyncIterator[tuple[PipeReadStream, PipeWriteStream]
     wire_in, wire_out = _private_dup(0), _private_dup(1)
     _divert_std_fds()
     try:
-        async with streams_over(_private_dup(wire_in), _private_dup(wire_out)) as streams:
-            yield streams
+        with pumped(wire_in, wire_out) as (read_fd, write_fd):
+            async with streams_over(_private_dup(read_fd), _private_dup(write_fd)) as streams:
+                yield streams
     finally:
         _restore_std_fds(wire_in, wire_out)
 

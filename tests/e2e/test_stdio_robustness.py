@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import signal
+import subprocess
 import sys
 from pathlib import Path
 from typing import Any
@@ -16,6 +17,8 @@ import pytest
 from server.stdio_framing import NOT_A_MESSAGE_TEXT, PARSE_ERROR_TEXT, TOO_LARGE_TEXT
 from tests.e2e.support import (
     COMMAND,
+    HANDSHAKE,
+    INITIALIZED,
     MODERN_META,
     SDK_PATH_COMMAND,
     RawStdio,
@@ -85,6 +88,25 @@ async def test_malformed_lines_are_answered_and_a_huge_line_is_refused_in_flat_m
                                                                  {"user_id": "big"})))
             assert after["result"]["isError"] is True  # still serving; nothing was stored
     assert "stdio: refused a line: Request too large" in stderr.read_text()
+
+
+async def test_a_regular_file_as_stdin_and_stdout_gets_the_same_answers(tmp_path: Path) -> None:
+    """A file is no pipe the loop can poll: copying threads stand in, and every line is
+    answered as over pipes (the MCP SDK's own transport left malformed lines unanswered)."""
+    requests = tmp_path / "stdin.jsonl"
+    lines = [json.dumps(HANDSHAKE).encode(), json.dumps(INITIALIZED).encode(), *(line for line, _, _ in MALFORMED),
+             b'{"jsonrpc":"2.0","id":99,"method":"ping"}']
+    requests.write_bytes(b"".join(line + b"\n" for line in lines))
+    replies = tmp_path / "stdout.jsonl"
+    with requests.open("rb") as stdin, replies.open("wb") as stdout:
+        done = await anyio.run_process(serve("ada", tmp_path / "data"), stdin=stdin,
+                                       stdout=stdout, stderr=subprocess.PIPE, check=False)
+    assert done.returncode == 0, done.stderr.decode()[-2000:]
+    answered = [json.loads(line) for line in replies.read_text().splitlines()]
+    assert answered[0]["result"]["protocolVersion"] == "2025-11-25"
+    assert [(reply["error"]["code"], reply["id"]) for reply in answered[1:-1]] == \
+        [(code, request_id) for _, code, request_id in MALFORMED]
+    assert answered[-1] == {"jsonrpc": "2.0", "id": 99, "result": {}}
 
 
 def call_request(request_id: int, tool: str, arguments: dict[str, Any] | None,

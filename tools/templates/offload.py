@@ -1,6 +1,6 @@
-"""Template work (parsing a saved template, rendering a preview) runs on worker threads, at
-most RENDER_THREADS at once per process, never on the event loop: while one agent's render
-runs to its time bound, every other agent's calls go on being served.
+"""Parsing a saved template runs on worker threads, at most RENDER_THREADS at once per
+process, never on the event loop (previews render in render processes: render_pool.py):
+while one agent's parse runs, every other agent's calls go on being served.
 
 A thread is not enough on its own: the render holds the GIL, and CPython hands it back to a
 thread that wants it only every 5 ms (sys.getswitchinterval), so each of another agent's

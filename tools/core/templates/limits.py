@@ -25,5 +25,5 @@ SNIPPET_LOADS = 500  # {% render %} calls in one message
 
 PREVIEW_CONTEXT_MAX_BYTES = 100_000
 
-RENDER_THREADS = 2  # renders (and parses) run at once per process, off the event loop
+RENDER_THREADS = 2  # parses (and renders a caller runs on a thread) at once per process
 RENDER_SWITCH_INTERVAL_S = 0.0002  # Python's thread switch interval while a render runs

@@ -4,7 +4,8 @@ Rendering does no I/O: snippets arrive as a mapping of id to source, "now" as a 
 time from the caller's Clock. Every render is bounded (see sandbox, guards and limits),
 deriving an email's text_body included, and every failure is a TemplateRenderError or
 TemplateLimitError naming the field (and the line and column when they are known). It is
-CPU work: async callers run it on a worker thread (tools.templates.offload).
+CPU work: async callers run it off the event loop (previews and sends in a render process,
+tools/templates/render_pool.py; parses on a worker thread, tools.templates.offload).
 """
 
 from __future__ import annotations
