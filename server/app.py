@@ -14,6 +14,7 @@ from server.fast_tools import HOT_TOOLS, FastToolCalls
 from server.strict_arguments import reject_unknown_arguments
 from tools import status_tool
 from tools.api import CustomerIO
+from tools.delivery import mcp_tools as delivery_tools
 from tools.mcp_support import EngineResolver
 from tools.people import mcp_tools as people_tools
 from tools.segments import mcp_tools as segment_tools
@@ -24,8 +25,9 @@ customerio-mcp is your own Customer.io: a marketing-automation engine whose data
 events, devices) belongs to you alone. Identify people with `identify` (attributes merge;
 null removes one), record what they do with `track` (type page for page views), and send
 many operations at once with `batch`. Read with `get_person`, `list_people` and
-`list_events`. Errors say what was wrong and how to fix it; nothing is stored by a call
-that fails."""
+`list_events`. Reach people with `send` (email, sms, push, in_app, webhook; it queues and
+returns, `messages_get` shows what happened) within their `preferences_*`. Errors say what
+was wrong and how to fix it; nothing is stored by a call that fails."""
 
 
 class EngineServer(MCPServer[Any]):
@@ -76,6 +78,7 @@ def build_server(engine_for: EngineResolver[CustomerIO], *, otel: bool = False,
     people_tools.register(server, engine_for)
     template_tools.register(server, engine_for)
     segment_tools.register(server, engine_for)
+    delivery_tools.register(server, engine_for)
     status_tool.register(server, engine_for)
     if not otel:  # the SDK's documented opt-out ("drop it from this list"); the class is
         # importable only from its private module, so a move fails loudly at startup

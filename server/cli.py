@@ -13,6 +13,7 @@ from pathlib import Path
 import anyio
 
 from server import __version__, logs
+from server.config import ConfigError, add_delivery_options, delivery_options
 from store import faults
 from store.agent_ids import InvalidAgentId, check_agent_id
 from store.faults import storage_fault
@@ -69,6 +70,7 @@ def _add_serve(commands: argparse._SubParsersAction, common: argparse.ArgumentPa
     serve.add_argument("--otel", action="store_true",
                        help="keep the MCP SDK's OpenTelemetry middleware (a span per message, "
                        "for an exporter you configure; off by default)")
+    add_delivery_options(serve)
     http = serve.add_argument_group("http transport")
     http.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
     http.add_argument("--port", type=int, default=8000, help="port (default 8000)")
@@ -152,8 +154,13 @@ def _run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
         from server.worker import run_worker
 
         try:
+            delivery = delivery_options(args)
+        except ConfigError as exc:
+            sys.stderr.write(f"customerio-mcp: error: {exc}\n")
+            return 2
+        try:
             return anyio.run(run_worker, args.data_dir or default_data_dir(), args.synchronous,
-                             backend_options=_fast_loop())
+                             delivery, backend_options=_fast_loop())
         except KeyboardInterrupt:
             return 0
     if args.command == "status":
@@ -170,6 +177,11 @@ def _run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
 
 def _serve(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     data_dir = args.data_dir or default_data_dir()
+    try:
+        args.delivery = delivery_options(args)
+    except ConfigError as exc:
+        sys.stderr.write(f"customerio-mcp: error: {exc}\n")
+        return 2
     try:
         if args.transport == "http":
             prepare_data_dir(data_dir)
@@ -192,8 +204,8 @@ def _serve(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
 
         prepare_data_dir(data_dir)
         log.info("serving agent %s from %s over stdio", agent_id, data_dir)
-        anyio.run(partial(serve_stdio, otel=args.otel), agent_id, data_dir, args.synchronous,
-                  backend_options=_fast_loop())
+        anyio.run(partial(serve_stdio, otel=args.otel, delivery=args.delivery), agent_id,
+                  data_dir, args.synchronous, backend_options=_fast_loop())
     except KeyboardInterrupt:
         pass
     return 0
@@ -224,7 +236,10 @@ async def _serve_http(args: argparse.Namespace, data_dir: Path) -> None:
                           session_idle_timeout=args.session_idle_timeout, otel=args.otel)
     log.info("serving MCP over HTTP on http://%s:%s (/mcp, /sse) from %s", args.host, args.port,
              data_dir)
-    async with Runtime(data_dir, synchronous=args.synchronous) as runtime:
+    delivery = dict(args.delivery)
+    delivery["public_url"] = delivery["public_url"] or (
+        delivery["config"].public_url or f"http://{args.host}:{args.port}")
+    async with Runtime(data_dir, synchronous=args.synchronous, **delivery) as runtime:
         await serve_http(runtime, options)
 
 

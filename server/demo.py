@@ -8,8 +8,10 @@ from __future__ import annotations
 import json
 import sys
 import tempfile
+import time
 from typing import Any
 
+import anyio
 from mcp import Client, StdioServerParameters
 
 STEPS: list[tuple[str, str, dict[str, Any]]] = [
@@ -48,7 +50,31 @@ STEPS: list[tuple[str, str, dict[str, Any]]] = [
       "body": "<h1>Your {{ customer.plan | upcase }} plan is ready</h1>{% render 'footer' %}"}),
     ("Preview it with Ada's stored profile (first_name was removed in step 7)", "templates_preview",
      {"template_id": "welcome", "user_id": "ada"}),
+    ("Send it: queued at once, delivered in the background", "send",
+     {"user_id": "ada", "channel": "email", "template_id": "welcome",
+      "idempotency_key": "welcome-ada"}),
+    ("The same key again sends nothing twice", "send",
+     {"user_id": "ada", "channel": "email", "template_id": "welcome",
+      "idempotency_key": "welcome-ada"}),
+    ("Ada opts out of email", "preferences_update",
+     {"user_id": "ada", "channels": {"email": False}}),
+    ("A marketing email to her now is dropped", "send",
+     {"user_id": "ada", "channel": "email", "template_id": "welcome"}),
+    ("Her messages: with no provider configured the first was captured, not sent "
+     "(messages_get shows the bytes)", "messages_list", {"user_id": "ada"}),
 ]
+SETTLE_SECONDS = 10.0  # how long the demo waits for queued messages before listing them
+
+
+async def _settled(client: Client, arguments: dict[str, Any], result: Any) -> Any:
+    """The list again until no message is queued or sending (delivery runs in the
+    background; the first render starts the render processes)."""
+    deadline = time.monotonic() + SETTLE_SECONDS
+    while not result.is_error and time.monotonic() < deadline and any(
+            m["status"] in ("queued", "sending") for m in result.structured_content["messages"]):
+        await anyio.sleep(0.1)
+        result = await client.call_tool("messages_list", arguments)
+    return result
 
 
 def _show(value: Any) -> str:
@@ -71,6 +97,8 @@ async def run_demo() -> int:
                 print(f"{number}. {title}")
                 print(f"   -> {tool}({json.dumps(arguments, ensure_ascii=False)})")
                 result = await client.call_tool(tool, arguments)
+                if tool == "messages_list":
+                    result = await _settled(client, arguments, result)
                 if result.is_error:
                     text = " ".join(getattr(c, "text", "") for c in result.content)
                     print(f"   <- tool error: {text}\n")

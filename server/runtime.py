@@ -1,6 +1,6 @@
 """The process-wide runtime: owns the store manager, the services engines share (the
-control database, the process's name in claims) and the scheduler (and, later, the
-senders).
+control database, the process's name in claims), the scheduler, and delivery: the channel
+senders and the dispatcher that renders and sends claimed messages.
 
 It starts once per process, whatever the transport, and closes every database on exit.
 """
@@ -14,6 +14,10 @@ from pathlib import Path
 from types import TracebackType
 
 from server.agents import AgentRegistry
+from server.channels.net_guard import Destinations
+from server.channels.senders import Senders
+from server.config import OperatorConfig
+from server.delivery import Dispatcher, destination_checker
 from server.scheduler import Scheduler
 from store.control import control_for
 from store.database import Synchronous
@@ -32,14 +36,24 @@ class Runtime:
 
     def __init__(self, data_dir: Path, *, clock: Clock | None = None,
                  max_open: int = DEFAULT_MAX_OPEN, synchronous: Synchronous = "NORMAL",
-                 run_scheduler: bool = True, kind: str = "server") -> None:
+                 run_scheduler: bool = True, kind: str = "server",
+                 config: OperatorConfig | None = None, allow_private: bool = False,
+                 public_url: str | None = None) -> None:
         self.data_dir = data_dir
         # CUSTOMERIO_MCP_CLOCK lets tests give several processes one moving clock
         self.clock: Clock = clock or clock_from_spec(os.environ.get(CLOCK_VARIABLE))
         self.store = StoreManager(data_dir, max_open=max_open, synchronous=synchronous)
         self.registry = AgentRegistry(data_dir, self.clock)
         self.control = control_for(data_dir)
-        self.services = Services(self.control, process_owner(kind))
+        config = config or OperatorConfig()
+        # Senders (SMTP pools, HTTP clients) and the dispatcher are the process's; engines
+        # reach them through Services
+        self.senders = Senders(allow_private)
+        self.dispatcher = Dispatcher(self.engine, self.senders)
+        self.services = Services(
+            self.control, process_owner(kind), dispatch=self.dispatcher,
+            channels=config.channels, public_url=public_url or config.public_url,
+            check_destination=destination_checker(Destinations(allow_private)))
         self._engines: dict[str, CustomerIO] = {}
         # run_due(now) is the scheduler's entry point; the loop is started on __aenter__
         self.scheduler = Scheduler(self.engine, self.control, self.clock)
@@ -76,6 +90,8 @@ class Runtime:
                 task.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
                     await task
+        await self.dispatcher.drain(STOP_GRACE_SECONDS)
+        await self.senders.aclose()
         await self.store.close()
         await self.registry.close()
         self.control.close()

@@ -20,10 +20,11 @@ log = logging.getLogger(__name__)
 
 
 async def serve_stdio(agent_id: str, data_dir: Path, synchronous: Synchronous = "NORMAL", *,
-                      otel: bool = False, fast_path: bool = True) -> None:
+                      otel: bool = False, fast_path: bool = True,
+                      delivery: dict[str, Any] | None = None) -> None:
     """Serve `agent_id` until stdin closes or SIGTERM / SIGINT arrives, then close every
-    database. `otel` and `fast_path` are build_server's."""
-    async with Runtime(data_dir, synchronous=synchronous) as runtime:
+    database. `otel` and `fast_path` are build_server's; `delivery` Runtime's options."""
+    async with Runtime(data_dir, synchronous=synchronous, **(delivery or {})) as runtime:
         engine = runtime.engine(agent_id)
         server = build_server(lambda ctx: engine, otel=otel, fast_path=fast_path)
         async with anyio.create_task_group() as group:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import signal
 from pathlib import Path
+from typing import Any
 
 import anyio
 
@@ -20,9 +21,10 @@ from store.database import Synchronous
 log = logging.getLogger(__name__)
 
 
-async def run_worker(data_dir: Path, synchronous: Synchronous = "NORMAL") -> int:
-    """Serve timed work until SIGTERM / SIGINT."""
-    async with Runtime(data_dir, synchronous=synchronous, kind="worker"):
+async def run_worker(data_dir: Path, synchronous: Synchronous = "NORMAL",
+                     delivery: dict[str, Any] | None = None) -> int:
+    """Serve timed work until SIGTERM / SIGINT (`delivery`: Runtime's delivery options)."""
+    async with Runtime(data_dir, synchronous=synchronous, kind="worker", **(delivery or {})):
         log.info("worker running the timed work of every agent in %s", data_dir)
         with anyio.open_signal_receiver(signal.SIGTERM, signal.SIGINT) as signals:
             async for received in signals:

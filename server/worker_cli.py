@@ -9,6 +9,7 @@ import sqlite3
 from datetime import UTC, datetime
 from pathlib import Path
 
+from server.config import add_delivery_options
 from store.agent_ids import AGENT_ID_PATTERN
 from store.control import ControlDB
 from store.registry_repo import CONTROL_DB_NAME
@@ -24,12 +25,13 @@ def add_commands(commands: argparse._SubParsersAction, common: argparse.Argument
     worker = commands.add_parser(
         "worker", parents=[common], help="run every agent's timed work until stopped",
         description="Run the scheduler for every agent of the data directory (segment "
-        "time windows today; delivery retries and journeys as they arrive), with no MCP, "
+        "time windows, queued and retried messages; journeys as they arrive), with no MCP, "
         "until SIGTERM or Ctrl-C. Run one wherever timed work must happen while no MCP "
         "client is connected.")
     worker.add_argument("--data-dir", type=Path, default=None, help=data_dir_help)
     worker.add_argument("--synchronous", default="NORMAL", type=str.upper,
                         choices=["NORMAL", "FULL"], help="SQLite synchronous setting")
+    add_delivery_options(worker)
     status = commands.add_parser(
         "status", parents=[common], help="show every agent: data, scheduled work, claims",
         description="For every agent of the data directory: people, events, segments, "

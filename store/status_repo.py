@@ -5,7 +5,7 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
-COUNTED = ("people", "events", "segments", "templates")  # fixed names, never user text
+COUNTED = ("people", "events", "segments", "templates", "messages")  # fixed names, never user text
 
 
 def counts(conn: sqlite3.Connection) -> dict[str, int]:

@@ -12,6 +12,9 @@ the composition root: the one place that knows every area and wires how they mee
 from __future__ import annotations
 
 from store.agent_ids import InvalidAgentId
+from tools.delivery.api import DeliveryOps
+from tools.delivery.outbox import DeliveryWork
+from tools.delivery.subscriber import on_changes as delivery_on_changes
 from tools.engine import default_data_dir
 from tools.people.api import PeopleOps
 from tools.segments.api import SegmentsOps
@@ -23,12 +26,12 @@ from tools.status import StatusOps
 from tools.templates.api import TemplatesOps
 
 
-class CustomerIO(PeopleOps, TemplatesOps, SegmentsOps, StatusOps):
+class CustomerIO(PeopleOps, TemplatesOps, SegmentsOps, DeliveryOps, StatusOps):
     """One agent's whole engine: every area's operations, and how the areas meet."""
 
     # Change events reach these in order (a subscriber's own changes reach those after it).
-    subscribers = (segments_on_changes,)
-    timed_work = (SegmentWakeups(), SegmentComputations())
+    subscribers = (segments_on_changes, delivery_on_changes)
+    timed_work = (SegmentWakeups(), SegmentComputations(), DeliveryWork())
     person_views = (segments_person_view,)
 
 

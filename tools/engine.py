@@ -7,12 +7,12 @@ import asyncio
 import logging
 import os
 import time
-from collections.abc import Callable
-from dataclasses import dataclass, replace
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass, field, replace
 from functools import partial
 from pathlib import Path
 from types import TracebackType
-from typing import Any, ClassVar, TypeVar
+from typing import Any, ClassVar, Protocol, TypeVar
 
 from store import timed_repo
 from store.control import ControlDB, control_for
@@ -26,6 +26,7 @@ from tools.writes import Subscriber, WriteContext, run_in_context
 
 log = logging.getLogger(__name__)
 RETRY_SECONDS = 60.0  # due work that failed is tried again this much later
+BLOCKED_RETRY_S = 1.0  # due work no area of this process could take is looked at again then
 # Between two transactions of one run, the lock is left free a quarter of the time the
 # last one held it: SQLite's lock is not fair, and another process's writer retrying now
 # and then would rarely find it free otherwise. Our writers retry at least every 8 ms
@@ -54,14 +55,34 @@ def check_limit(limit: Any) -> int:
     return limit
 
 
+class Dispatch(Protocol):
+    """The process's delivery dispatcher as engines see it (server/delivery.py)."""
+
+    def capacity(self, agent_id: str) -> int:
+        """How many more messages of the agent it takes now."""
+        ...
+
+    def submit(self, agent_id: str, jobs: list[Any]) -> None:
+        """Take claimed messages (after the claiming unit committed) and deliver them."""
+        ...
+
+
 @dataclass(frozen=True)
 class Services:
-    """What a process gives its engines: the control database of the data directory and
-    the process's name in claims on timed work."""
+    """What a process gives its engines: the control database of the data directory, the
+    process's name in claims on timed work, and its delivery dispatcher (None in a plain
+    Python program: messages are queued, and a server or worker process delivers them)."""
 
     control: ControlDB
     owner: str
     claim_lease: float = timed.LEASE_S
+    dispatch: Dispatch | None = None
+    # The operator's channel providers (config file): channel -> provider -> settings
+    channels: Mapping[str, Mapping[str, Mapping[str, Any]]] = field(default_factory=dict)
+    public_url: str | None = None  # where unsubscribe links point (the HTTP server)
+    # Refuses a host or URL an agent gives that resolves to a private address (field name
+    # for the error); None: no check (a plain Python program sends nothing)
+    check_destination: Callable[[str, str], Awaitable[None]] | None = None
 
     @classmethod
     def for_data_dir(cls, data_dir: Path, kind: str = "python") -> Services:
@@ -109,21 +130,27 @@ class EngineBase:
         """Run a write unit in a WriteContext (change events reach the subscribers inside
         the transaction; timed work it scheduled lowers the agent's control row before it
         commits). `small` ones (one person's worth of work) may run inline."""
-        now, agent_id, control = self.clock.now(), self.agent_id, self.services.control
+        now, agent_id, services = self.clock.now(), self.agent_id, self.services
         subscribers = self.subscribers
+        ran: list[WriteContext] = []  # the context of the run that committed is the last
 
         def with_context(conn: Any) -> T:
-            context = WriteContext(now, subscribers)
+            context = WriteContext(now, subscribers, agent_id=agent_id, services=services)
+            ran.append(context)
             result = run_in_context(unit, conn, context)
             if context.earliest is not None:
-                control.lower(agent_id, context.earliest)
+                services.control.lower(agent_id, context.earliest)
             return result
 
         entry = await self.manager.acquire(agent_id)
         try:
-            return await entry.database.write(with_context, small=small)
+            result = await entry.database.write(with_context, small=small)
         finally:
             release(entry)
+        effects = ran[-1].effects
+        if effects and services.dispatch is not None:
+            services.dispatch.submit(agent_id, effects)
+        return result
 
     async def _read(self, unit: Callable[[Any], T], small: bool = False) -> T:
         entry = await self.manager.acquire(self.agent_id)
@@ -166,13 +193,19 @@ class EngineBase:
 
     def _step(self, conn: Any, progress: timed.Progress, lease: float) -> timed.Step:
         """One bounded transaction of due work; the last one also releases the claim."""
-        done = timed.run_chunk(conn, self.timed_work, self.services.owner, progress.when,
-                               lease)
+        areas = self._runnable_work()
+        done = timed.run_chunk(conn, areas, self.services.owner, progress.when, lease)
         if done.count:
-            soonest = timed.earliest_of(conn, self.timed_work)
+            soonest = timed.earliest_of(conn, areas)
             if soonest is not None and soonest <= progress.when:
                 return timed.Step(done)  # more is due: another transaction
         return self._finish(conn, progress, done)
+
+    def _runnable_work(self) -> tuple[TimedWork, ...]:
+        """The areas whose work this process can run (delivery needs a dispatcher)."""
+        if self.services.dispatch is not None:
+            return self.timed_work
+        return tuple(area for area in self.timed_work if not area.needs_dispatch)
 
     def _finish(self, conn: Any, progress: timed.Progress, done: Ran) -> timed.Step:
         """Give up the claim and set the agent's control row to its soonest work (work
@@ -183,7 +216,9 @@ class EngineBase:
         timed_repo.release(conn, self.services.owner, progress.started, now, total.ran,
                            lateness)
         earliest = timed.earliest_of(conn, self.timed_work)
-        if progress.failing and earliest is not None and earliest <= progress.when:
-            earliest = progress.when + RETRY_SECONDS
+        if earliest is not None and earliest <= progress.when:
+            # still due: the work failed, or no area could take it now (a full dispatcher,
+            # which runs the agent's due work again itself as it frees up)
+            earliest = progress.when + (RETRY_SECONDS if progress.failing else BLOCKED_RETRY_S)
         self.services.control.set(self.agent_id, earliest)
         return timed.Step(done, finished=True, next_due=earliest, lateness=lateness)

@@ -62,9 +62,11 @@ async def guarded_resource(call: Awaitable[T]) -> T:
 
 
 def tool_hints(*, read_only: bool = False, destructive: bool = False,
-                idempotent: bool = False, title: str | None = None) -> ToolAnnotations:
-    """Tool annotations; every tool works on the local agent database (closed world)."""
+                idempotent: bool = False, title: str | None = None,
+                open_world: bool = False) -> ToolAnnotations:
+    """Tool annotations; tools work on the local agent database (closed world), except
+    those that reach the outside world (send)."""
     return ToolAnnotations(
         title=title, read_only_hint=read_only, destructive_hint=destructive,
-        idempotent_hint=idempotent, open_world_hint=False,
+        idempotent_hint=idempotent, open_world_hint=open_world,
     )

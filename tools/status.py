@@ -43,6 +43,7 @@ class AgentStatus(BaseModel):
     events: int
     segments: int
     templates: int
+    messages: int
     database_bytes: int = Field(description="The database file and its write-ahead log")
     next_due: str | None = Field(description="The soonest scheduled work of any area")
     scheduled: list[AreaWork] = Field(description="The soonest scheduled work of each area")

@@ -36,6 +36,7 @@ class TimedWork(Protocol):
     """One area's timed work in an agent's database."""
 
     area: str
+    needs_dispatch: bool  # its pieces hand messages to the process's delivery dispatcher
 
     def earliest(self, conn: sqlite3.Connection) -> float | None:
         """The due time of the area's soonest piece of work, if any."""
@@ -88,11 +89,13 @@ def run_chunk(conn: sqlite3.Connection, areas: Sequence[TimedWork], owner: str, 
         raise ClaimLost(owner)
     due = sorted((when, index) for index, area in enumerate(areas)
                  if (when := area.earliest(conn)) is not None and when <= now)
-    if not due:
-        return Ran(0, None)
-    first, index = due[0]
-    until = max(first, min(now, due[1][0])) if len(due) > 1 else now
-    return areas[index].run_due(conn, until, CHUNK)
+    for position, (first, index) in enumerate(due):
+        following = due[position + 1][0] if position + 1 < len(due) else now
+        done = areas[index].run_due(conn, max(first, min(now, following)), CHUNK)
+        if done.count:
+            return done
+        # the area took nothing (a full dispatcher): the next one runs its due work
+    return Ran(0, None)
 
 
 @dataclass(frozen=True)

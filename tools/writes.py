@@ -11,7 +11,7 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Callable, Sequence
 from contextvars import ContextVar
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from tools.changes import Change
 
@@ -25,12 +25,18 @@ Subscriber = Callable[[sqlite3.Connection, Sequence[Change], "WriteContext"],
 class WriteContext:
     """What one write unit knows beyond its connection."""
 
-    __slots__ = ("earliest", "now", "subscribers")
+    __slots__ = ("agent_id", "earliest", "effects", "now", "services", "subscribers")
 
-    def __init__(self, now: float, subscribers: Sequence[Subscriber] = ()) -> None:
+    def __init__(self, now: float, subscribers: Sequence[Subscriber] = (), *,
+                 agent_id: str = "", services: Any = None) -> None:
         self.now = now
         self.subscribers = subscribers
+        self.agent_id = agent_id
+        self.services = services  # the engine's tools.engine.Services
         self.earliest: float | None = None  # the soonest timed work the unit scheduled
+        # Work that leaves the process (a message to send), handed to the process's
+        # dispatcher once the unit has committed: never done inside the transaction.
+        self.effects: list[Any] = []
 
     def publish(self, conn: sqlite3.Connection, changes: Sequence[Change],
                 origin: Subscriber | None = None) -> None:

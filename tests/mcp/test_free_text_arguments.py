@@ -50,6 +50,7 @@ def events_of(v: str) -> list[tuple[str, dict[str, Any]]]:
 
 
 EMAIL_FIELDS = ("subject", "text_body", "from", "reply_to", "preheader")
+SMS_TEMPLATE = [("templates_create", {"template_id": "t", "channel": "sms", "body": "hi"})]
 CASES: list[Case] = [
     # people
     Case("identify", "user_id", lambda v: {"user_id": v}, read=lambda v: [("get_person",
@@ -177,6 +178,41 @@ CASES: list[Case] = [
       for kind in ("snippet", "layout")
       for tool in (f"templates_{kind}_put", f"templates_{kind}_get",
                    f"templates_{kind}_delete")],
+    # delivery
+    Case("send", "user_id", lambda v: {"user_id": v, "channel": "sms", "template_id": "t"},
+         setup=lambda v: person(v) + SMS_TEMPLATE,
+         read=lambda v: [("messages_list", {"user_id": v})]),
+    Case("send", "template_id", lambda v: {"user_id": "ada", "channel": "sms",
+                                           "template_id": v},
+         setup=lambda v: person("ada"), refused="template_id"),
+    Case("send", "topic", lambda v: {"user_id": "ada", "channel": "sms", "template_id": "t",
+                                     "topic": v},
+         setup=lambda v: person("ada") + SMS_TEMPLATE, refused="topic"),
+    Case("send", "idempotency_key", lambda v: {"user_id": "ada", "channel": "sms",
+                                               "template_id": "t", "idempotency_key": v},
+         setup=lambda v: person("ada") + SMS_TEMPLATE,
+         read=lambda v: [("messages_list", {})]),
+    Case("messages_get", "message_id", lambda v: {"message_id": v}, refused="message"),
+    Case("messages_list", "user_id", lambda v: {"user_id": v},
+         setup=lambda v: person(v) + SMS_TEMPLATE + [
+             ("send", {"user_id": v, "channel": "sms", "template_id": "t"})]),
+    Case("messages_list", "status", lambda v: {"status": v}, refused="status must be one of"),
+    Case("messages_list", "cursor", lambda v: {"cursor": v}, refused="cursor"),
+    Case("inbox_list", "user_id", lambda v: {"user_id": v}, setup=person),
+    Case("inbox_list", "cursor", lambda v: {"user_id": "ada", "cursor": v},
+         setup=lambda v: person("ada"), refused="cursor"),
+    Case("inbox_mark_read", "user_id", lambda v: {"user_id": v, "message_ids": ["m"]},
+         setup=person),
+    Case("preferences_get", "user_id", lambda v: {"user_id": v}, setup=person),
+    Case("preferences_update", "user_id", lambda v: {"user_id": v, "channels": {"sms": False}},
+         setup=person),
+    Case("topics_create", "topic_id", lambda v: {"topic_id": v, "name": "News"},
+         refused="topic_id"),
+    Case("topics_create", "name", lambda v: {"topic_id": "news", "name": v}),
+    Case("channels_configure", "provider", lambda v: {"channel": "sms", "provider": v},
+         refused="provider"),
+    Case("delivery_frequency_cap", "period", lambda v: {"cap": 3, "period": v},
+         refused="not a duration"),
 ]
 
 

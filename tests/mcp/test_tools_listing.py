@@ -14,7 +14,7 @@ from tests.mcp.tool_checks import TRACK_TOOLS, text_of
 
 pytestmark = pytest.mark.anyio
 
-# tool: (read_only, destructive, idempotent); every tool is closed-world (local database).
+# tool: (read_only, destructive, idempotent); every tool but send is closed-world (local database).
 HINTS = {
     "identify": (False, False, True),
     "track": (False, False, False),
@@ -85,7 +85,13 @@ async def test_every_tool_sets_each_annotation_hint_deliberately(client: Client)
         assert hints.title, name
         got = (hints.read_only_hint, hints.destructive_hint, hints.idempotent_hint)
         assert got == (read_only, destructive, idempotent), name
-        assert hints.open_world_hint is False, name
+
+
+async def test_only_send_reaches_the_outside_world(client: Client) -> None:
+    tools = await _tools(client)
+    for name, tool in tools.items():
+        assert tool.annotations is not None, name
+        assert tool.annotations.open_world_hint is (name == "send"), name
 
 
 async def test_the_batch_schema_describes_each_action(client: Client) -> None:

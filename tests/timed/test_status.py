@@ -25,12 +25,13 @@ async def test_agent_status_reports_counts_scheduled_work_and_the_last_run(
     await client.call_tool("track", {"name": "login", "user_id": "ada"})
     status = (await client.call_tool("agent_status", {})).structured_content
     assert status is not None
-    assert (status["people"], status["events"], status["segments"], status["templates"]) == (
-        1, 1, 1, 0)
+    assert (status["people"], status["events"], status["segments"], status["templates"],
+            status["messages"]) == (1, 1, 1, 0, 0)
     assert status["database_bytes"] > 0
     assert status["next_due"] == iso(start + 3600)
     assert status["scheduled"] == [{"area": "segments", "next_due": iso(start + 3600)},
-                                   {"area": "segment_computations", "next_due": None}]
+                                   {"area": "segment_computations", "next_due": None},
+                                   {"area": "delivery", "next_due": None}]
     assert status["last_run"] is None and status["claim"] is None
     clock.advance(3600 + 90)
     assert await runtime.scheduler.run_due() == 1

@@ -134,6 +134,7 @@ class SegmentComputations:
     """Unfinished computations as timed work (due since they started)."""
 
     area = "segment_computations"
+    needs_dispatch = False
 
     def earliest(self, conn: sqlite3.Connection) -> float | None:
         return repo.earliest_computation(conn)

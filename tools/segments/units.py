@@ -266,6 +266,7 @@ class SegmentWakeups:
     re-evaluated at its own moment."""
 
     area = "segments"
+    needs_dispatch = False
 
     def earliest(self, conn: sqlite3.Connection) -> float | None:
         return repo.earliest_wakeup(conn)

@@ -29,3 +29,12 @@ def render_preview(channel: str, fields: Sources, layout: str | None,
     warnings = [f"{path} is not set for this preview, so it rendered empty"
                 for path in missing_variables(message, data)]
     return rendered, warnings
+
+
+def render_send(channel: str, fields: Sources, layout: str | None,
+                snippets: Mapping[str, str], data: Mapping[str, Any],
+                now: float) -> dict[str, Any]:
+    """The fields of a message being sent, rendered for its recipient (a render process
+    runs it; a TemplateRenderError or TemplateLimitError means nothing is sent)."""
+    return render_message(compile_message(channel, fields, layout), data, now=now,
+                          snippets=snippets)

@@ -1,0 +1,1 @@
+"""Channel senders: email (SMTP), SMS (Twilio), push (FCM, Web Push), webhooks, capture."""

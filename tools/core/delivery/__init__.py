@@ -1,0 +1,1 @@
+"""Pure delivery logic: retry policy, addresses, unsubscribe tokens, preference checks."""
