@@ -40,6 +40,7 @@ from tools.delivery.models import (
     Queued,
     Topic,
     TopicsList,
+    Unsubscribed,
 )
 from tools.delivery.settle import operator_channels
 from tools.engine import EngineBase, check_limit
@@ -195,6 +196,14 @@ class DeliveryOps(EngineBase):
             return queries.read_preferences(conn, uid)
 
         return await self._write(unit, small=True)
+
+    async def unsubscribe_with_token(self, token: str) -> Unsubscribed:
+        """Apply an unsubscribe link (its token names the message and topic, signed with
+        the agent's secret): for the HTTP endpoint that serves the links."""
+        text = check_text(token, "token", 400, "token")
+        now, agent_id = self.clock.now(), self.agent_id
+        return await self._write(
+            lambda conn: queries.apply_unsubscribe(conn, agent_id, text, now), small=True)
 
     async def topics_create(self, topic_id: str, name: str, default: str = "opt_in") -> Topic:
         """Create (or rename, or change the default of) a subscription topic."""

@@ -139,3 +139,9 @@ class ChannelProvider(BaseModel):
 class ChannelsList(BaseModel):
     channels: list[ChannelProvider] = Field(description="What each channel uses now")
     configured: list[ChannelProvider] = Field(description="Every provider configured")
+
+
+class Unsubscribed(BaseModel):
+    user_id: str
+    message_id: str
+    topic: str | None = Field(description="The topic left; null: every marketing message")

@@ -13,7 +13,8 @@ from tools import writes
 from tools.changes import AttributesChanged
 from tools.core.delivery.preferences import merge_choices, topic_reason
 from tools.core.delivery.providers import providers_for, redacted
-from tools.core.errors import NotFound
+from tools.core.delivery.tokens import read_unsubscribe_token
+from tools.core.errors import InvalidInput, NotFound
 from tools.core.timefmt import iso
 from tools.core.validate import to_json
 from tools.delivery.models import (
@@ -32,6 +33,7 @@ from tools.delivery.models import (
     TopicChoice,
     TopicsList,
     Transition,
+    Unsubscribed,
 )
 from tools.paging import paged
 
@@ -157,6 +159,27 @@ def _set_unsubscribed(conn: sqlite3.Connection, user_id: str, value: bool, now: 
                               after.get("email") if isinstance(after.get("email"), str) else None,
                               person.created_at, now)
     writes.publish(conn, [AttributesChanged(person.pk, person.attributes, after, "preferences")])
+
+
+def apply_unsubscribe(conn: sqlite3.Connection, agent_id: str, token: str,
+                      now: float) -> Unsubscribed:
+    """Verify an unsubscribe link's token and apply it: the person leaves the message's
+    topic, or every marketing message when it had none; the message records it."""
+    found = read_unsubscribe_token(repo.secret(conn), token)
+    if found.agent_id != agent_id:
+        raise InvalidInput("this unsubscribe link belongs to another agent", field="token")
+    row = repo.message_by_id(conn, found.message_id)
+    if row is None:
+        raise NotFound("the message of this unsubscribe link no longer exists (its person "
+                       "was deleted)", field="token")
+    if found.topic is not None and repo.topic_default(conn, found.topic) is not None:
+        apply_preferences(conn, row.user_id, None, None, {found.topic: False}, now)
+        detail, topic = f"left topic '{found.topic}' through the link", found.topic
+    else:
+        apply_preferences(conn, row.user_id, True, None, None, now)
+        detail, topic = "unsubscribed from all marketing messages through the link", None
+    repo.add_transition(conn, row.pk, now, "unsubscribed", row.channel, row.attempts, detail)
+    return Unsubscribed(user_id=row.user_id, message_id=row.message_id, topic=topic)
 
 
 def apply_topic(conn: sqlite3.Connection, topic_id: str, name: str, default: str,
