@@ -28,7 +28,7 @@ from tools.core.delivery.providers import HOST_SETTINGS, check_settings
 from tools.core.errors import InvalidInput
 from tools.core.templates.commands import check_id, prepare_template
 from tools.core.validate import check_identifier, check_object, check_text, to_json
-from tools.delivery import outbox, queries
+from tools.delivery import outbox, queries, record
 from tools.delivery.models import (
     STATUSES,
     ChannelsList,
@@ -131,7 +131,7 @@ class DeliveryOps(EngineBase):
         when the attempt is no longer this process's."""
         owner, now = self.services.owner, self.clock.now()
         return await self._write(
-            lambda conn: outbox.apply_outcome(conn, job, outcome, owner, now), small=True)
+            lambda conn: record.apply_outcome(conn, job, outcome, owner, now), small=True)
 
     async def messages_get(self, message_id: str) -> Message:
         """A message: status, attempts, every transition, the provider's answers."""

@@ -1,11 +1,11 @@
-"""The outbox's write units: queue a message, claim due ones for sending, record outcomes.
+"""The outbox's write units: queue a message, claim due ones for sending.
 
 Each is a synchronous function of the connection (no network I/O): queueing writes the
 row in the transaction that decided to send; the claim marks due rows `sending` with an
 attempt number and a lease and hands a DeliveryJob per message to the process's
 dispatcher after the commit (WriteContext.effects); the dispatcher does the I/O outside
-any transaction and records each outcome with `apply_outcome`, which schedules a retry or
-moves to the fallback channel as timed work.
+any transaction and records each outcome with `apply_outcome` (tools/delivery/record.py),
+which schedules a retry or moves to the fallback channel as timed work.
 """
 
 from __future__ import annotations
@@ -13,7 +13,6 @@ from __future__ import annotations
 import json
 import logging
 import os
-import random
 import secrets
 import sqlite3
 from dataclasses import dataclass, field
@@ -23,7 +22,6 @@ from store import delivery_repo as repo
 from store import people_repo, templates_repo
 from tools import writes
 from tools.core.delivery.providers import Provider
-from tools.core.delivery.retry import MAX_ATTEMPTS, retry_delay
 from tools.core.delivery.tokens import make_unsubscribe_token, unsubscribe_url
 from tools.core.errors import Conflict, InvalidInput, NotFound
 from tools.delivery.settle import Settled, plan_json, settle
@@ -216,7 +214,7 @@ def claim(conn: sqlite3.Connection, row: repo.MessageRow,
         return None
     sources = _sources(conn, row)
     if isinstance(sources, str):
-        _finish(conn, row, "failed", sources, now)
+        finish(conn, row, "failed", sources, now)
         return None
     fields, layout, snippets = sources
     attempt = row.attempts + 1
@@ -272,58 +270,8 @@ def _sources(conn: sqlite3.Connection, row: repo.MessageRow
     return template.fields, layout, templates_repo.snippet_closure(conn, roots)
 
 
-def _finish(conn: sqlite3.Connection, row: repo.MessageRow, status: str, reason: str | None,
+def finish(conn: sqlite3.Connection, row: repo.MessageRow, status: str, reason: str | None,
             now: float, **values: Any) -> None:
     repo.update_message(conn, row.pk, now, status=status, reason=reason, due=None,
                         lease_owner=None, lease_expires=None, **values)
     repo.add_transition(conn, row.pk, now, status, row.channel, row.attempts, reason)
-
-
-def apply_outcome(conn: sqlite3.Connection, job: DeliveryJob, outcome: Outcome, owner: str,
-                  now: float) -> bool:
-    """Record one attempt's outcome; False when the message is no longer this attempt's
-    (deleted with its person, or taken over by another process after the lease)."""
-    row = repo.message_by_pk(conn, job.message_pk)
-    if row is None or row.status != "sending" or row.attempts != job.attempt \
-            or row.lease_owner != owner:
-        return False
-    rendered = json.dumps(outcome.rendered) if outcome.rendered is not None else row_rendered(row)
-    if outcome.kind in ("sent", "delivered", "captured"):
-        if outcome.captured is not None:
-            repo.add_capture(conn, row.pk, row.channel, row.attempts, outcome.captured)
-        repo.update_message(conn, row.pk, now, status=outcome.kind, reason=None,
-                            lease_owner=None, lease_expires=None, rendered=rendered,
-                            provider=outcome.provider,
-                            provider_message_id=outcome.provider_message_id)
-        repo.add_transition(conn, row.pk, now, outcome.kind, row.channel, row.attempts,
-                            outcome.detail)
-        return True
-    if outcome.kind == "failed":  # the render failed: nothing broken is sent
-        _finish(conn, row, "failed", outcome.detail, now, rendered=rendered)
-        return True
-    delay = retry_delay(row.attempts, outcome.retry_after, random.random()) \
-        if outcome.kind == "transient" else None
-    if delay is not None:
-        repo.update_message(conn, row.pk, now, status="queued", due=now + delay,
-                            lease_owner=None, lease_expires=None, provider=outcome.provider)
-        repo.add_transition(conn, row.pk, now, "retry", row.channel, row.attempts,
-                            f"{outcome.detail}; next attempt in {delay:.0f} s")
-        writes.current().schedule(now + delay)
-        return True
-    detail = outcome.detail if outcome.kind == "permanent" else \
-        f"{outcome.detail} (gave up after {MAX_ATTEMPTS} attempts)"
-    if row.plan:
-        step, rest = row.plan[0], row.plan[1:]
-        repo.add_transition(conn, row.pk, now, "skipped", row.channel, row.attempts, detail)
-        repo.update_message(conn, row.pk, now, status="queued", channel=step["channel"],
-                            template_id=step.get("template_id"), content=None,
-                            plan=plan_json(rest), attempts=0, due=now, lease_owner=None,
-                            lease_expires=None)
-        writes.current().schedule(now)
-        return True
-    _finish(conn, row, "failed", detail, now, provider=outcome.provider)
-    return True
-
-
-def row_rendered(row: repo.MessageRow) -> str | None:
-    return json.dumps(row.rendered) if row.rendered is not None else None
