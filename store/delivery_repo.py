@@ -172,14 +172,16 @@ def earliest_due(conn: sqlite3.Connection) -> float | None:
     return min((t for t in (due, lapse) if t is not None), default=None)
 
 
-def count_marketing_since(conn: sqlite3.Connection, person_pk: int, since: float,
+def count_marketing_since(conn: sqlite3.Connection, person_pk: int, since: float, now: float,
                           other_than: int) -> int:
-    """Marketing messages to a person (but `other_than`) created since `since` that went
-    or will go out."""
+    """Marketing messages to a person (but `other_than`) that went out, or are due to go,
+    between `since` and `now` (by their send time: one scheduled for later does not count
+    yet, one created long ago and sent just now does)."""
     return conn.execute(
-        "SELECT count(*) FROM messages WHERE person_pk = ? AND created_at >= ? AND pk != ? "
-        "AND transactional = 0 AND channel != 'webhook' AND status IN ('queued', 'sending', "
-        "'sent', 'delivered', 'captured')", (person_pk, since, other_than)).fetchone()[0]
+        "SELECT count(*) FROM messages WHERE person_pk = ? AND send_at BETWEEN ? AND ? "
+        "AND pk != ? AND transactional = 0 AND channel != 'webhook' AND status IN ('queued', "
+        "'sending', 'sent', 'delivered', 'captured')",
+        (person_pk, since, now, other_than)).fetchone()[0]
 
 
 def count_messages(conn: sqlite3.Connection) -> int:
@@ -249,12 +251,17 @@ def put_preferences(conn: sqlite3.Connection, person_pk: int, channels: dict[str
                  (person_pk, json.dumps(channels), json.dumps(topics_), now))
 
 
-def move_preferences(conn: sqlite3.Connection, from_pk: int, to_pk: int) -> None:
+def move_preferences(conn: sqlite3.Connection, from_pk: int, to_pk: int, now: float) -> None:
     """A merge: the secondary's choices apply where the primary made none."""
-    kept = conn.execute("SELECT 1 FROM preferences WHERE person_pk = ?", (to_pk,)).fetchone()
-    if kept is None:
-        conn.execute("UPDATE preferences SET person_pk = ? WHERE person_pk = ?",
-                     (to_pk, from_pk))
+    secondary = conn.execute("SELECT 1 FROM preferences WHERE person_pk = ?",
+                             (from_pk,)).fetchone()
+    if secondary is None:
+        return
+    moved_channels, moved_topics = preferences(conn, from_pk)
+    kept_channels, kept_topics = preferences(conn, to_pk)
+    put_preferences(conn, to_pk, {**moved_channels, **kept_channels},
+                    {**moved_topics, **kept_topics}, now)
+    conn.execute("DELETE FROM preferences WHERE person_pk = ?", (from_pk,))
 
 
 # --- settings -----------------------------------------------------------------------

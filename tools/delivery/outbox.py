@@ -10,6 +10,8 @@ which schedules a retry or moves to the fallback channel as timed work.
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import json
 import logging
 import os
@@ -235,7 +237,7 @@ def claim(conn: sqlite3.Connection, row: repo.MessageRow,
     repo.add_transition(conn, row.pk, now, "sending", row.channel, attempt, None)
     usable = settled.usable
     if row.channel == "webhook":
-        usable.providers = [_signing(conn, provider, now) for provider in usable.providers]
+        usable.providers = [_signing(conn, provider) for provider in usable.providers]
     return DeliveryJob(
         row.pk, row.message_id, attempt, row.channel, user_id, fields, layout, snippets,
         render_data, usable.providers, usable.to,
@@ -243,14 +245,14 @@ def claim(conn: sqlite3.Connection, row: repo.MessageRow,
         row.transactional, now)
 
 
-def _signing(conn: sqlite3.Connection, provider: Provider, now: float) -> Provider:
-    """The webhook provider with a signing secret: one is generated (and kept) when none
-    was set."""
+def _signing(conn: sqlite3.Connection, provider: Provider) -> Provider:
+    """The webhook provider with a signing secret: when none was set, one derived from the
+    agent's own secret (stable, never stored as a setting, never shown)."""
     if provider.settings.get("signing_secret"):
         return provider
-    settings = {**provider.settings, "signing_secret": secrets.token_hex(32)}
-    repo.put_channel_settings(conn, "webhook", "webhook", settings, True, now)
-    return Provider(provider.name, settings, "agent")
+    derived = hmac.new(repo.secret(conn), b"webhook signing secret", hashlib.sha256).hexdigest()
+    return Provider(provider.name, {**provider.settings, "signing_secret": derived},
+                    provider.source)
 
 
 def _sources(conn: sqlite3.Connection, row: repo.MessageRow

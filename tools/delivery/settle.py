@@ -93,7 +93,7 @@ def _check(conn: sqlite3.Connection, row: repo.MessageRow, channel: str,
     if not row.transactional and channel != "webhook":
         cap, period = repo.frequency_cap(conn)
         if cap is not None and period is not None:
-            others = repo.count_marketing_since(conn, row.person_pk, now - period, row.pk)
+            others = repo.count_marketing_since(conn, row.person_pk, now - period, now, row.pk)
             if frequency.over_cap(others, cap):
                 return None, f"over the frequency cap of {cap} marketing messages per " \
                              f"{format_duration(period)}", False

@@ -16,4 +16,4 @@ def on_changes(conn: sqlite3.Connection, changes: Sequence[Change],
     for change in changes:
         if type(change) is PeopleMerged:
             repo.move_messages(conn, change.secondary_pk, change.primary_pk)
-            repo.move_preferences(conn, change.secondary_pk, change.primary_pk)
+            repo.move_preferences(conn, change.secondary_pk, change.primary_pk, context.now)
