@@ -49,7 +49,7 @@ class Runtime:
         # Senders (SMTP pools, HTTP clients) and the dispatcher are the process's; engines
         # reach them through Services
         self.senders = Senders(allow_private)
-        self.dispatcher = Dispatcher(self.engine, self.senders)
+        self.dispatcher = Dispatcher(self.engine, self.senders, self._more_due)
         self.services = Services(
             self.control, process_owner(kind), dispatch=self.dispatcher,
             channels=config.channels, public_url=public_url or config.public_url,
@@ -70,6 +70,11 @@ class Runtime:
             engine = self._engines[agent_id] = CustomerIO(self.store, agent_id, self.clock,
                                                           services=self.services)
         return engine
+
+    async def _more_due(self, agent_id: str) -> None:
+        """The dispatcher has room again for the agent's messages: run its due work now."""
+        await asyncio.to_thread(self.control.lower, agent_id, self.clock.now())
+        self.scheduler.kick()
 
     async def __aenter__(self) -> Runtime:
         if self._run_scheduler:

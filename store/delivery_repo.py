@@ -159,16 +159,18 @@ def due_messages(conn: sqlite3.Connection, until: float, limit: int) -> list[Mes
     """Queued messages due by `until`, then sendings whose lease lapsed, oldest first."""
     rows = conn.execute(
         f"SELECT {_MESSAGE_COLUMNS}{_FROM} WHERE m.pk IN ("
-        "SELECT pk FROM messages WHERE due <= ?1 UNION "
-        "SELECT pk FROM messages WHERE lease_expires <= ?1) "
+        "SELECT pk FROM messages WHERE due IS NOT NULL AND due <= ?1 UNION "
+        "SELECT pk FROM messages WHERE lease_expires IS NOT NULL AND lease_expires <= ?1) "
         "ORDER BY coalesce(m.due, m.lease_expires), m.pk LIMIT ?2", (until, limit)).fetchall()
     return [_message(row) for row in rows]
 
 
 def earliest_due(conn: sqlite3.Connection) -> float | None:
     """The soonest queued attempt or lapse of a lease (both indexed)."""
-    due = conn.execute("SELECT min(due) FROM messages").fetchone()[0]
-    lapse = conn.execute("SELECT min(lease_expires) FROM messages").fetchone()[0]
+    # the WHERE clauses let SQLite answer from the partial indexes (sent messages stay)
+    due = conn.execute("SELECT min(due) FROM messages WHERE due IS NOT NULL").fetchone()[0]
+    lapse = conn.execute("SELECT min(lease_expires) FROM messages "
+                         "WHERE lease_expires IS NOT NULL").fetchone()[0]
     return min((t for t in (due, lapse) if t is not None), default=None)
 
 

@@ -41,6 +41,9 @@ class Outgoing:
     # The provider's settings came from the operator's config file (trusted as written);
     # False: the agent set them, so their hosts pass the private-destination check.
     trusted: bool = False
+    # email: the MIME bytes, built with the render in the render process (off the loop);
+    # None: the sender builds them
+    prebuilt: bytes | None = None
 
 
 @dataclass(frozen=True)

@@ -44,7 +44,7 @@ class CaptureSender:
     async def send(self, outgoing: Outgoing) -> Outcome:
         if outgoing.channel == "email":
             try:
-                data = build_email(outgoing)
+                data = outgoing.prebuilt or build_email(outgoing)
                 mid = message_id(outgoing)
             except InvalidMessage as exc:
                 return Outcome("permanent", one_line(str(exc)))

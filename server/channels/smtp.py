@@ -46,7 +46,7 @@ class SmtpSender:
         if isinstance(server, Outcome):
             return server
         try:
-            data = build_email(outgoing)
+            data = outgoing.prebuilt or build_email(outgoing)
             sender, rcpt, mid = envelope_sender(outgoing), recipient(outgoing), message_id(outgoing)
         except InvalidMessage as exc:
             return Outcome("permanent", one_line(str(exc)))

@@ -126,12 +126,14 @@ class DeliveryOps(EngineBase):
             if idempotency_key is not None else None,
             parse_send_at(send_at, self.clock.now()))
 
-    async def delivery_record(self, job: outbox.DeliveryJob, outcome: outbox.Outcome) -> bool:
-        """Record the outcome of one claimed attempt (the dispatcher calls this); False
-        when the attempt is no longer this process's."""
+    async def delivery_record_many(
+            self, outcomes: list[tuple[outbox.DeliveryJob, outbox.Outcome]]) -> list[bool]:
+        """Record the outcomes of claimed attempts in one transaction (the dispatcher calls
+        this); False for an attempt that is no longer this process's."""
         owner, now = self.services.owner, self.clock.now()
-        return await self._write(
-            lambda conn: record.apply_outcome(conn, job, outcome, owner, now), small=True)
+        return await self._write(lambda conn: [
+            record.apply_outcome(conn, job, outcome, owner, now) for job, outcome in outcomes],
+            small=len(outcomes) <= 4)
 
     async def messages_get(self, message_id: str) -> Message:
         """A message: status, attempts, every transition, the provider's answers."""

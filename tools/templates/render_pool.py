@@ -13,7 +13,9 @@ from __future__ import annotations
 import asyncio
 import atexit
 import multiprocessing
+import os
 import threading
+import time
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -24,11 +26,20 @@ from tools.core.errors import LimitExceeded
 T = TypeVar("T")
 RENDER_PROCESSES = 2
 TASKS_PER_PROCESS = 1_000
+PARENT_CHECK_S = 1.0  # how often a render process checks that its server still runs
 
 
-def _warm() -> None:
-    """Import the template machinery when a worker starts, not at its first render."""
+def _warm(parent: int) -> None:
+    """Import the template machinery when a worker starts, not at its first render, and
+    end the worker when its parent is gone (a SIGKILLed server leaves no orphans)."""
     import tools.core.templates.preview  # noqa: F401
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(PARENT_CHECK_S)
+        os._exit(0)
+
+    threading.Thread(target=watch, name="parent watch", daemon=True).start()
 
 
 class RenderPool:
@@ -45,7 +56,8 @@ class RenderPool:
             if self._executor is None:
                 self._executor = ProcessPoolExecutor(
                     RENDER_PROCESSES, mp_context=multiprocessing.get_context("spawn"),
-                    initializer=_warm, max_tasks_per_child=TASKS_PER_PROCESS)
+                    initializer=_warm, initargs=(os.getpid(),),
+                    max_tasks_per_child=TASKS_PER_PROCESS)
             return self._executor
 
     async def run(self, agent_id: str, job: Callable[..., T], *args: Any) -> T:
