@@ -15,6 +15,7 @@ from server.strict_arguments import reject_unknown_arguments
 from tools import status_tool
 from tools.api import CustomerIO
 from tools.delivery import mcp_tools as delivery_tools
+from tools.journeys import mcp_tools as journey_tools
 from tools.mcp_support import EngineResolver
 from tools.people import mcp_tools as people_tools
 from tools.segments import mcp_tools as segment_tools
@@ -79,6 +80,7 @@ def build_server(engine_for: EngineResolver[CustomerIO], *, otel: bool = False,
     template_tools.register(server, engine_for)
     segment_tools.register(server, engine_for)
     delivery_tools.register(server, engine_for)
+    journey_tools.register(server, engine_for)
     status_tool.register(server, engine_for)
     if not otel:  # the SDK's documented opt-out ("drop it from this list"); the class is
         # importable only from its private module, so a move fails loudly at startup

@@ -27,7 +27,7 @@ from tools.api import CustomerIO
 from tools.core.delivery.providers import PLATFORMS, Provider
 from tools.core.errors import EngineError, InvalidInput
 from tools.delivery.outbox import DeliveryJob, Outcome
-from tools.templates.render_pool import RENDERS
+from tools.render_pool import RENDERS
 
 log = logging.getLogger(__name__)
 PER_AGENT = 128  # messages of one agent in flight at once

@@ -16,6 +16,11 @@ from tools.delivery.api import DeliveryOps
 from tools.delivery.outbox import DeliveryWork
 from tools.delivery.subscriber import on_changes as delivery_on_changes
 from tools.engine import default_data_dir
+from tools.journey_ports import PORTS as JOURNEY_PORTS
+from tools.journeys.api import JourneysOps
+from tools.journeys.dates import DateWork
+from tools.journeys.queries import person_view as journeys_person_view
+from tools.journeys.subscriber import JourneyWork, make_subscriber
 from tools.people.api import PeopleOps
 from tools.segments.api import SegmentsOps
 from tools.segments.bulk import SegmentComputations
@@ -26,13 +31,15 @@ from tools.status import StatusOps
 from tools.templates.api import TemplatesOps
 
 
-class CustomerIO(PeopleOps, TemplatesOps, SegmentsOps, DeliveryOps, StatusOps):
+class CustomerIO(PeopleOps, TemplatesOps, SegmentsOps, DeliveryOps, JourneysOps, StatusOps):
     """One agent's whole engine: every area's operations, and how the areas meet."""
 
     # Change events reach these in order (a subscriber's own changes reach those after it).
-    subscribers = (segments_on_changes, delivery_on_changes)
-    timed_work = (SegmentWakeups(), SegmentComputations(), DeliveryWork())
-    person_views = (segments_person_view,)
+    subscribers = (segments_on_changes, delivery_on_changes, make_subscriber(JOURNEY_PORTS))
+    timed_work = (SegmentWakeups(), SegmentComputations(), DeliveryWork(),
+                  JourneyWork(JOURNEY_PORTS), DateWork(JOURNEY_PORTS))
+    journey_ports = JOURNEY_PORTS
+    person_views = (segments_person_view, journeys_person_view)
 
 
 __all__ = ["CustomerIO", "InvalidAgentId", "default_data_dir"]

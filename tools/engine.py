@@ -35,6 +35,9 @@ PAUSE_FRACTION = 0.25
 
 T = TypeVar("T")
 E = TypeVar("E", bound="EngineBase")
+# (event loop, data directory, agent) -> the lock its runs of due work take turns on (one
+# small lock per agent a process has run, kept)
+_RUN_LOCKS: dict[tuple[int, str, str], asyncio.Lock] = {}
 
 
 def default_data_dir() -> Path:
@@ -162,7 +165,16 @@ class EngineBase:
     async def run_due(self, now: float | None = None) -> TimedRun:
         """Run every area's timed work due by `now` (default: the clock's now), oldest
         first, each piece at its own moment, unless another process holds the claim.
-        The scheduler calls this; a program without one (or a test) may call it too."""
+        The scheduler calls this; a program without one (or a test) may call it too.
+        Within a process, runs of one agent take turns (they share the claim's owner)."""
+        key = (id(asyncio.get_running_loop()), str(self.manager.data_dir), self.agent_id)
+        lock = _RUN_LOCKS.get(key)
+        if lock is None:
+            lock = _RUN_LOCKS[key] = asyncio.Lock()
+        async with lock:
+            return await self._run_due(now)
+
+    async def _run_due(self, now: float | None) -> TimedRun:
         when = self.clock.now() if now is None else now
         owner, lease = self.services.owner, self.services.claim_lease
         before = await self._write(lambda conn: timed_repo.take(conn, owner, when, when + lease),

@@ -30,3 +30,9 @@ class SegmentChange(BaseModel):
     at: str
     cause: str = Field(description="What caused it: identify, track, batch, time, device, "
                        "merge, manual, segment_created, segment_updated")
+
+
+class PersonJourney(BaseModel):
+    workflow_id: str
+    status: str
+    current_step: str | None = Field(description="journeys_list shows more")

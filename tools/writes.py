@@ -25,7 +25,8 @@ Subscriber = Callable[[sqlite3.Connection, Sequence[Change], "WriteContext"],
 class WriteContext:
     """What one write unit knows beyond its connection."""
 
-    __slots__ = ("agent_id", "earliest", "effects", "now", "services", "subscribers")
+    __slots__ = ("agent_id", "earliest", "effects", "journey_depth", "now", "services",
+                 "subscribers")
 
     def __init__(self, now: float, subscribers: Sequence[Subscriber] = (), *,
                  agent_id: str = "", services: Any = None) -> None:
@@ -37,6 +38,7 @@ class WriteContext:
         # Work that leaves the process (a message to send), handed to the process's
         # dispatcher once the unit has committed: never done inside the transaction.
         self.effects: list[Any] = []
+        self.journey_depth = 0  # > 0 while a journey's emitted event is being stored
 
     def publish(self, conn: sqlite3.Connection, changes: Sequence[Change],
                 origin: Subscriber | None = None) -> None:

@@ -51,6 +51,10 @@ def events_of(v: str) -> list[tuple[str, dict[str, Any]]]:
 
 EMAIL_FIELDS = ("subject", "text_body", "from", "reply_to", "preheader")
 SMS_TEMPLATE = [("templates_create", {"template_id": "t", "channel": "sms", "body": "hi"})]
+API_TRIGGER = {"type": "api"}
+EXIT_STEPS = [{"type": "exit"}]
+WORKFLOW = [("workflows_create", {"workflow_id": "w", "name": "W", "trigger": API_TRIGGER,
+                                  "steps": EXIT_STEPS})]
 CASES: list[Case] = [
     # people
     Case("identify", "user_id", lambda v: {"user_id": v}, read=lambda v: [("get_person",
@@ -213,6 +217,42 @@ CASES: list[Case] = [
          refused="provider"),
     Case("delivery_frequency_cap", "period", lambda v: {"cap": 3, "period": v},
          refused="not a duration"),
+    # journeys
+    Case("workflows_create", "workflow_id", lambda v: {
+        "workflow_id": v, "name": "W", "trigger": API_TRIGGER, "steps": EXIT_STEPS},
+        refused="workflow_id"),
+    Case("workflows_create", "name", lambda v: {
+        "workflow_id": "w", "name": v, "trigger": API_TRIGGER, "steps": EXIT_STEPS},
+        read=lambda v: [("workflows_get", {"workflow_id": "w"})]),
+    Case("workflows_update", "workflow_id", lambda v: {"workflow_id": v, "name": "W"},
+         refused="workflow_id"),
+    Case("workflows_update", "name", lambda v: {"workflow_id": "w", "name": v},
+         setup=lambda v: WORKFLOW, read=lambda v: [("workflows_get", {"workflow_id": "w"})]),
+    *[Case(tool, "workflow_id", lambda v: {"workflow_id": v}, refused="workflow_id")
+      for tool in ("workflows_get", "workflows_activate", "workflows_pause",
+                   "workflows_delete", "workflows_trigger")],
+    Case("workflows_list", "cursor", lambda v: {"cursor": v}, refused="cursor"),
+    Case("workflows_trigger", "segment", lambda v: {"workflow_id": "w", "segment": v},
+         setup=lambda v: WORKFLOW + [("workflows_activate", {"workflow_id": "w"})],
+         refused="segment"),
+    Case("workflows_get_status", "run_id", lambda v: {"run_id": v}, refused="not found"),
+    Case("workflows_get_status", "cursor", lambda v: {"run_id": "r", "cursor": v},
+         refused="cursor"),
+    Case("workflows_cancel", "run_id", lambda v: {"run_id": v}, refused="not found"),
+    Case("workflows_simulate", "workflow_id", lambda v: {"workflow_id": v},
+         refused="workflow_id"),
+    Case("workflows_simulate", "user_id", lambda v: {"workflow_id": "w", "user_id": v},
+         setup=lambda v: person(v) + [
+             ("templates_create", {"template_id": "t", "channel": "sms",
+                                   "body": "{{ customer.id }}"}),
+             ("workflows_create", {"workflow_id": "w", "name": "W", "trigger": API_TRIGGER,
+                                   "steps": [{"type": "send", "channel": "sms",
+                                              "template_id": "t"}]})]),
+    Case("workflows_simulate", "horizon", lambda v: {"workflow_id": "w", "horizon": v},
+         setup=lambda v: WORKFLOW, refused="horizon"),
+    Case("journeys_list", "user_id", lambda v: {"user_id": v}, setup=person),
+    Case("journeys_list", "cursor", lambda v: {"user_id": "ada", "cursor": v},
+         setup=lambda v: person("ada"), refused="cursor"),
 ]
 
 

@@ -14,7 +14,7 @@ import pytest
 from server.runtime import Runtime
 from tools.api import CustomerIO
 from tools.core.errors import LimitExceeded
-from tools.templates.render_pool import RENDERS
+from tools.render_pool import RENDERS
 
 pytestmark = pytest.mark.anyio
 # Runs into the 250 ms budget (before every filter was bounded: 52 s, on the event loop).

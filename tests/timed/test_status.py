@@ -31,7 +31,9 @@ async def test_agent_status_reports_counts_scheduled_work_and_the_last_run(
     assert status["next_due"] == iso(start + 3600)
     assert status["scheduled"] == [{"area": "segments", "next_due": iso(start + 3600)},
                                    {"area": "segment_computations", "next_due": None},
-                                   {"area": "delivery", "next_due": None}]
+                                   {"area": "delivery", "next_due": None},
+                                   {"area": "journeys", "next_due": None},
+                                   {"area": "journey_dates", "next_due": None}]
     assert status["last_run"] is None and status["claim"] is None
     clock.advance(3600 + 90)
     assert await runtime.scheduler.run_due() == 1

@@ -6,7 +6,7 @@ from typing import Literal
 
 from pydantic import BaseModel, Field, JsonValue
 
-from tools.person_views import PersonSegment, SegmentChange
+from tools.person_views import PersonJourney, PersonSegment, SegmentChange
 
 
 class IdentifyResult(BaseModel):
@@ -61,6 +61,8 @@ class Person(BaseModel):
     segment_history: list[SegmentChange] = Field(
         default_factory=list,
         description="The person's most recent segment entries and exits, newest first")
+    journeys: list[PersonJourney] = Field(
+        default_factory=list, description="The workflows the person is on now")
 
 
 class PersonSummary(BaseModel):

@@ -8,7 +8,7 @@ import sqlite3
 from dataclasses import dataclass
 from typing import Any
 
-from store import people_repo
+from store import journeys_repo, people_repo
 from store import segments_repo as repo
 from tools.changes import SegmentEntered, SegmentExited
 from tools.core.errors import Conflict, InvalidInput, LimitExceeded, NotFound
@@ -187,8 +187,12 @@ def delete(conn: sqlite3.Connection, segment_id: str) -> SegmentDeleted:
         raise Conflict(
             f"segment {segment_id!r} is read by the rules of segment(s) "
             f"{', '.join(map(repr, readers))}; change or delete those first", field="segment_id")
-    # Journeys do not exist yet. Once they do, refuse here (Conflict, naming the journey)
-    # while a journey uses this segment as its trigger, filter or exit condition.
+    workflows = journeys_repo.workflows_using(conn, "segment", segment_id)
+    if workflows:
+        raise Conflict(
+            f"segment {segment_id!r} is used by workflow(s) {', '.join(map(repr, workflows))} "
+            "(trigger or conditions); change or archive those first (workflows_delete)",
+            field="segment_id")
     count = repo.member_count(conn, row.pk)
     repo.delete_segment(conn, row.pk)
     repo.bump_version(conn)

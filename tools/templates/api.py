@@ -30,6 +30,7 @@ from tools.core.templates.commands import (
 from tools.core.templates.preview import render_preview
 from tools.core.validate import check_identifier
 from tools.engine import EngineBase, check_limit
+from tools.render_pool import RENDERS
 from tools.templates import pieces, queries, units
 from tools.templates.models import (
     Piece,
@@ -43,7 +44,6 @@ from tools.templates.models import (
     TemplatesPage,
 )
 from tools.templates.offload import off_loop
-from tools.templates.render_pool import RENDERS
 
 
 class _Unset:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import sqlite3
 from dataclasses import dataclass
 
+from store import journeys_repo
 from store import templates_repo as repo
 from tools.core.errors import Conflict, InvalidInput, LimitExceeded, NotFound
 from tools.core.templates import limits
@@ -151,8 +152,11 @@ def apply_update(conn: sqlite3.Connection, template_id: str, changes: Sources | 
 def apply_delete(conn: sqlite3.Connection, template_id: str) -> tuple[TemplateDeleted, list[str]]:
     """Delete a template; returns its sources too (for the parse cache)."""
     row = require_template(conn, template_id)
-    # Once journeys exist (a later issue), refuse here while a journey step sends this
-    # template: raise Conflict naming the journeys, before anything is deleted.
+    workflows = journeys_repo.workflows_using(conn, "template", template_id)
+    if workflows:
+        raise Conflict(f"template {template_id!r} is sent by workflow(s) "
+                       f"{', '.join(map(repr, workflows))}; change or archive those first "
+                       "(workflows_delete)", field="template_id")
     repo.delete_template(conn, template_id)
     sources = [source for _, source, _ in template_sources(row.channel, row.fields)]
     return TemplateDeleted(template_id=template_id, deleted=True), sources

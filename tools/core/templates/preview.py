@@ -1,5 +1,5 @@
 """A preview render as one plain function of plain data, so it can run in a render
-process (tools/templates/render_pool.py): compile (cached per process), render, warn."""
+process (tools/render_pool.py): compile (cached per process), render, warn."""
 
 from __future__ import annotations
 

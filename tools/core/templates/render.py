@@ -5,7 +5,7 @@ time from the caller's Clock. Every render is bounded (see sandbox, guards and l
 deriving an email's text_body included, and every failure is a TemplateRenderError or
 TemplateLimitError naming the field (and the line and column when they are known). It is
 CPU work: async callers run it off the event loop (previews and sends in a render process,
-tools/templates/render_pool.py; parses on a worker thread, tools.templates.offload).
+tools/render_pool.py; parses on a worker thread, tools.templates.offload).
 """
 
 from __future__ import annotations

@@ -1,0 +1,1 @@
+"""Journeys, pure: the workflow model, its definition format, and the step interpreter."""
