@@ -256,6 +256,9 @@ def earliest_due(conn: sqlite3.Connection) -> float | None:
 def add_log(conn: sqlite3.Connection, journey_pk: int,
             entries: Iterable[tuple[float, str, str, str, str]]) -> None:
     """(at, step_id, step_type, what, detail) appended in order."""
+    entries = list(entries)
+    if not entries:
+        return
     start = conn.execute("SELECT coalesce(max(seq), 0) FROM journey_log WHERE journey_pk = ?",
                          (journey_pk,)).fetchone()[0]
     conn.executemany("INSERT INTO journey_log VALUES (?, ?, ?, ?, ?, ?, ?)",

@@ -27,7 +27,7 @@ def journey_send(conn: sqlite3.Connection, request: SendRequest, now: float) -> 
         content=None, data_json=json.dumps(data, separators=(",", ":")),
         plan=[{"channel": c, "template_id": t} for c, t in request.fallback],
         topic=request.topic, transactional=request.transactional,
-        idempotency_key=request.idempotency_key, send_at=now)
+        idempotency_key=request.idempotency_key, send_at=now, from_journey=True)
     message_id, status, _, _, _ = apply_send(conn, cmd, now)
     return message_id, status
 

@@ -50,6 +50,9 @@ class SendCommand:
     transactional: bool
     idempotency_key: str | None
     send_at: float
+    # A journey's send: its templates were checked when the workflow was saved, and cannot
+    # be deleted while it is in use.
+    from_journey: bool = False
 
 
 @dataclass(frozen=True)
@@ -111,20 +114,25 @@ def apply_send(conn: sqlite3.Connection, cmd: SendCommand, now: float) -> tuple[
                            "unsuppress_person frees the id", field="user_id")
         raise NotFound(f"no person with user_id {cmd.user_id!r}; identify creates people",
                        field="user_id")
-    check_templates(conn, cmd)
+    if not cmd.from_journey:
+        check_templates(conn, cmd)
     if cmd.topic is not None and repo.topic_default(conn, cmd.topic) is None:
         raise NotFound(f"topic {cmd.topic!r} not found; topics_create makes it, topics_list "
                        "shows the ids", field="topic")
     due = max(cmd.send_at, now)
+    message_id = new_message_id()
     pk = repo.insert_message(conn, repo.NewMessage(
-        new_message_id(), cmd.idempotency_key, person.pk, cmd.channel, cmd.template_id,
+        message_id, cmd.idempotency_key, person.pk, cmd.channel, cmd.template_id,
         json.dumps(cmd.content) if cmd.content is not None else None, cmd.data_json,
         plan_json(cmd.plan), cmd.topic, cmd.transactional, "queued", None, due, cmd.send_at),
         now)
     repo.add_transition(conn, pk, now, "queued", cmd.channel, 0,
                         None if due <= now else "scheduled")
-    row = repo.message_by_pk(conn, pk)
-    assert row is not None
+    row = repo.MessageRow(  # the row just written, without reading it back
+        pk, message_id, cmd.idempotency_key, person.pk, person.user_id, cmd.channel,
+        cmd.template_id, cmd.content, json.loads(cmd.data_json), cmd.plan, cmd.topic,
+        cmd.transactional, "queued", None, 0, due, None, None, None, None, None, cmd.send_at,
+        now, now, None)
     if due <= now:  # say at once when it cannot go out (checked again when claimed)
         settled, plan = settle(conn, row, person.attributes, now, writes.current().services)
         row = _apply_settled(conn, row, settled, plan, now) or row

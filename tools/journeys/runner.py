@@ -139,7 +139,7 @@ def advance_journey(conn: sqlite3.Connection, ports: Ports, pk: int, now: float,
     else:
         def step(s: JourneyState, f: Any) -> Advanced | None:
             return interpreter.advance(workflow, s, f, now, journey_key=key, split_key=split)
-    return _run(conn, ports, pk, workflow, state, now, step)
+    return _run(conn, ports, pk, workflow, state, now, step, row=row)
 
 
 def end_journey(conn: sqlite3.Connection, pk: int, status: str, reason: str,
@@ -170,8 +170,9 @@ def split_key_of(workflow_pk: int, person_pk: int) -> str:
 
 def _run(conn: sqlite3.Connection, ports: Ports, pk: int, workflow: Workflow,
          state: JourneyState, now: float, step: Callable[[JourneyState, Any], Advanced | None],
-         entered: bool = False) -> bool:
-    row = repo.journey_by_pk(conn, pk)
+         entered: bool = False, row: repo.JourneyRow | None = None) -> bool:
+    if row is None:
+        row = repo.journey_by_pk(conn, pk)
     assert row is not None
     stored = StoredFacts(conn, row.person_pk)
     facts = interpreter.RuleFacts(stored)

@@ -37,6 +37,7 @@ from tools.journeys.runner import (
     start_journey,
     workflow_of,
 )
+from tools.journeys.trigger_cache import live_triggers
 from tools.timed import Ran
 from tools.writes import Subscriber, WriteContext
 
@@ -49,7 +50,7 @@ def make_subscriber(ports: Ports) -> Subscriber:
 
     def on_journey_changes(conn: sqlite3.Connection, changes: Sequence[Change],
                            context: WriteContext) -> None:
-        keys = repo.live_triggers(conn)
+        keys = live_triggers(conn)
         if keys is None:
             return None
         now, depth = context.now, context.journey_depth
@@ -73,10 +74,12 @@ def make_subscriber(ports: Ports) -> Subscriber:
                 assert isinstance(change, PeopleMerged)
                 repo.move_journeys(conn, change.secondary_pk, change.primary_pk)
         for person_pk in touched:  # waits on conditions, goals: they may hold now
-            for pk, _, _, wait_event in repo.open_of(conn, person_pk):
+            open_rows = repo.open_of(conn, person_pk)
+            for pk, _, _, wait_event in open_rows:
                 if wait_event == "":
                     advance_journey(conn, ports, pk, now, recheck=True)
-            _goals(conn, person_pk, now, None)
+            if open_rows:
+                _goals(conn, person_pk, now, None)
         return None
 
     return on_journey_changes
@@ -100,15 +103,19 @@ def _event(conn: sqlite3.Connection, ports: Ports, keys: dict[str, set[str | Non
            change: EventStored, now: float, depth: int) -> None:
     person_pk = change.person_pk
     assert person_pk is not None
-    properties = json.loads(change.data_json)
-    for pk, _, _, wait_event in repo.open_of(conn, person_pk):
+    properties: dict[str, Any] | None = None  # parsed only when something reads them
+    open_rows = repo.open_of(conn, person_pk)
+    for pk, _, _, wait_event in open_rows:
         if wait_event == change.name:
+            properties = properties if properties is not None else json.loads(change.data_json)
             advance_journey(conn, ports, pk, now, event=(change.name, properties))
-    _goals(conn, person_pk, now, change.name)
+    if open_rows:
+        _goals(conn, person_pk, now, change.name)
     # only events of the past 72 hours trigger journeys (backfilled ones count for
     # segments, not for journeys)
     if change.name in keys.get("event", ()) and change.type == "event" \
             and change.timestamp >= now - BACKFILL_S:
+        properties = properties if properties is not None else json.loads(change.data_json)
         _start_all(conn, ports, "event", change.name, person_pk,
                    {"event": properties, "event_name": change.name}, now, depth,
                    lambda w: event_matches(w.trigger.event, w.trigger.properties,

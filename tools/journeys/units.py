@@ -15,6 +15,7 @@ from tools.core.journeys.model import SendStep, Step, WebhookStep, Workflow
 from tools.journeys import dates
 from tools.journeys.models import Cancelled, Triggered, WorkflowSaved
 from tools.journeys.runner import Ports, new_run_id, start_journey, workflow_of
+from tools.journeys.trigger_cache import workflows_changed
 
 TRIGGER_KEYS = {"event": "event", "segment_entered": "segment_id",
                 "segment_exited": "segment_id", "attribute_changed": "attribute",
@@ -131,6 +132,7 @@ def apply_create(conn: sqlite3.Connection, workflow: Workflow, now: float) -> Wo
                        "it", field="workflow_id")
     refs = references(workflow)
     check_references(conn, workflow, refs)
+    workflows_changed()
     pk = journeys_repo.insert_workflow(conn, workflow.workflow_id, workflow.name, "draft",
                                        workflow.trigger.type, _trigger_key(workflow), now)
     journeys_repo.put_version(conn, pk, 1, json.dumps(to_json(workflow)), now)
@@ -161,6 +163,7 @@ def apply_update(conn: sqlite3.Connection, workflow: Workflow, now: float) -> Wo
         version += 1
         note = (f"saved as version {version}: new journeys start on it, people on their way "
                 f"finish on version {row.version}")
+    workflows_changed()
     journeys_repo.put_version(conn, row.pk, version, json.dumps(to_json(workflow)), now)
     journeys_repo.update_workflow(conn, row.pk, now, name=workflow.name, version=version,
                                   trigger_type=workflow.trigger.type,
@@ -185,6 +188,7 @@ def apply_status(conn: sqlite3.Connection, workflow_id: str, status: str,
     if status == "archived":
         journeys_repo.cancel_workflow_journeys(conn, row.pk, now)
         journeys_repo.set_refs(conn, row.pk, [])
+    workflows_changed()
     journeys_repo.update_workflow(conn, row.pk, now, status=status)
     if workflow.trigger.type == "date":  # the people's moments, while it is active
         journeys_repo.clear_dates(conn, row.pk)
