@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import os
 import signal
-import sqlite3
 import subprocess
 import time
 from collections.abc import Iterator
@@ -25,7 +24,7 @@ import pytest
 
 from server.delivery import PER_AGENT
 from tests.e2e.mail_support_send import counting_smtp_server
-from tests.e2e.support import COMMAND, clean_env
+from tests.e2e.support import COMMAND, clean_env, descendants, query, still_running
 from tools.api import CustomerIO
 from tools.core.clock import CLOCK_VARIABLE, SharedClock
 
@@ -64,44 +63,6 @@ def worker(data_dir: Path, config: Path, env: dict[str, str],
             except subprocess.TimeoutExpired:
                 process.kill()
                 process.wait()
-
-
-def descendants(pid: int) -> set[int]:
-    """The processes under `pid` now (Linux /proc), e.g. its render processes."""
-    parents: dict[int, int] = {}
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            fields = stat.read_text().rsplit(")", 1)[1].split()
-        except (OSError, IndexError):
-            continue
-        parents[int(stat.parent.name)] = int(fields[1])
-    found, frontier = set(), {pid}
-    while frontier:
-        frontier = {child for child, parent in parents.items() if parent in frontier} - found
-        found |= frontier
-    return found
-
-
-def still_running(pids: set[int]) -> set[int]:
-    """Those of `pids` alive (not exited, not a zombie)."""
-    alive = set()
-    for pid in pids:
-        try:
-            state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
-        except (OSError, IndexError):
-            continue
-        if state != "Z":
-            alive.add(pid)
-    return alive
-
-
-def query(path: Path, sql: str, *params: Any) -> list[tuple[Any, ...]]:
-    """Read another process's database (read-only, a snapshot)."""
-    conn = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
-    try:
-        return conn.execute(sql, params).fetchall()
-    finally:
-        conn.close()
 
 
 def statuses(path: Path) -> dict[str, int]:

@@ -22,7 +22,6 @@ from __future__ import annotations
 import json
 import os
 import signal
-import sqlite3
 import subprocess
 import time
 from collections import Counter
@@ -34,7 +33,7 @@ from typing import Any
 import anyio
 import pytest
 
-from tests.e2e.support import COMMAND, clean_env
+from tests.e2e.support import COMMAND, clean_env, descendants, query, still_running
 from tools.api import CustomerIO
 from tools.core.clock import CLOCK_VARIABLE, ManualClock, SharedClock
 
@@ -85,44 +84,6 @@ def worker(data_dir: Path, clock: SharedClock, log: Path) -> Iterator[subprocess
             except subprocess.TimeoutExpired:
                 process.kill()
                 process.wait()
-
-
-def descendants(pid: int) -> set[int]:
-    """The processes under `pid` now (Linux /proc): a worker's render processes."""
-    parents: dict[int, int] = {}
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            fields = stat.read_text().rsplit(")", 1)[1].split()
-        except (OSError, IndexError):
-            continue
-        parents[int(stat.parent.name)] = int(fields[1])
-    found: set[int] = set()
-    frontier = {pid}
-    while frontier:
-        frontier = {child for child, parent in parents.items() if parent in frontier} - found
-        found |= frontier
-    return found
-
-
-def still_running(pids: set[int]) -> set[int]:
-    alive = set()
-    for pid in pids:
-        try:
-            state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
-        except (OSError, IndexError):
-            continue
-        if state != "Z":
-            alive.add(pid)
-    return alive
-
-
-def query(path: Path, sql: str, *params: Any) -> list[tuple[Any, ...]]:
-    """Read another process's database (read-only, a snapshot)."""
-    conn = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
-    try:
-        return conn.execute(sql, params).fetchall()
-    finally:
-        conn.close()
 
 
 def effects(path: Path, step_id: str) -> int:
