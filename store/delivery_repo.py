@@ -186,10 +186,6 @@ def count_marketing_since(conn: sqlite3.Connection, person_pk: int, since: float
         (person_pk, since, now, other_than)).fetchone()[0]
 
 
-def count_messages(conn: sqlite3.Connection) -> int:
-    return conn.execute("SELECT count(*) FROM messages").fetchone()[0]
-
-
 def move_messages(conn: sqlite3.Connection, from_pk: int, to_pk: int) -> None:
     conn.execute("UPDATE messages SET person_pk = ? WHERE person_pk = ?", (to_pk, from_pk))
 
