@@ -27,8 +27,9 @@ events, devices) belongs to you alone. Identify people with `identify` (attribut
 null removes one), record what they do with `track` (type page for page views), and send
 many operations at once with `batch`. Read with `get_person`, `list_people` and
 `list_events`. Reach people with `send` (email, sms, push, in_app, webhook; it queues and
-returns, `messages_get` shows what happened) within their `preferences_*`. Errors say what
-was wrong and how to fix it; nothing is stored by a call that fails."""
+returns, `messages_get` shows what happened) within their `preferences_*`. Automate with
+journeys: `workflows_create`, try it with `workflows_simulate`, then `workflows_activate`.
+Errors say what was wrong and how to fix it; nothing is stored by a call that fails."""
 
 
 class EngineServer(MCPServer[Any]):
