@@ -5,11 +5,12 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import signal
 import sqlite3
 import subprocess
 import sys
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -155,3 +156,23 @@ def query(path: Path, sql: str, *params: Any) -> list[tuple[Any, ...]]:
         return conn.execute(sql, params).fetchall()
     finally:
         conn.close()
+
+
+@contextmanager
+def worker_process(args: list[str], env: dict[str, str],
+                   log: Path) -> Iterator[subprocess.Popen[bytes]]:
+    """`customerio-mcp worker ARGS` in the background, its output appended to `log`;
+    stopped with SIGTERM at the end if still running (killed after 10 s)."""
+    with log.open("ab") as out:
+        process = subprocess.Popen([*COMMAND, "worker", *args], env=env,
+                                   stdin=subprocess.DEVNULL, stdout=out, stderr=out)
+    try:
+        yield process
+    finally:
+        if process.poll() is None:
+            process.send_signal(signal.SIGTERM)
+            try:
+                process.wait(10)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()

@@ -14,8 +14,7 @@ import os
 import signal
 import subprocess
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import Any
 
@@ -24,7 +23,7 @@ import pytest
 
 from server.delivery import PER_AGENT
 from tests.e2e.mail_support_send import counting_smtp_server
-from tests.e2e.support import COMMAND, clean_env, descendants, query, still_running
+from tests.e2e.support import clean_env, descendants, query, still_running, worker_process
 from tools.api import CustomerIO
 from tools.core.clock import CLOCK_VARIABLE, SharedClock
 
@@ -44,25 +43,11 @@ def config_file(path: Path, port: int) -> Path:
     return path
 
 
-@contextmanager
 def worker(data_dir: Path, config: Path, env: dict[str, str],
-           log: Path) -> Iterator[subprocess.Popen[bytes]]:
+           log: Path) -> AbstractContextManager[subprocess.Popen[bytes]]:
     """`customerio-mcp worker` delivering with `config`; stopped (SIGTERM) at the end."""
-    with log.open("ab") as out:
-        process = subprocess.Popen(
-            [*COMMAND, "worker", "--data-dir", str(data_dir), "--config", str(config),
-             "--allow-private-destinations"],
-            env=env, stdin=subprocess.DEVNULL, stdout=out, stderr=out)
-    try:
-        yield process
-    finally:
-        if process.poll() is None:
-            process.send_signal(signal.SIGTERM)
-            try:
-                process.wait(10)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
+    return worker_process(["--data-dir", str(data_dir), "--config", str(config),
+                           "--allow-private-destinations"], env, log)
 
 
 def statuses(path: Path) -> dict[str, int]:

@@ -25,15 +25,15 @@ import signal
 import subprocess
 import time
 from collections import Counter
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
+from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import Any
 
 import anyio
 import pytest
 
-from tests.e2e.support import COMMAND, clean_env, descendants, query, still_running
+from tests.e2e.support import clean_env, descendants, query, still_running, worker_process
 from tools.api import CustomerIO
 from tools.core.clock import CLOCK_VARIABLE, ManualClock, SharedClock
 
@@ -66,24 +66,12 @@ STEP_LINES = [("", "entered"), ("mark1", "updated"), ("wait1", "waiting"),
 EFFECTS = ["mark1", "note1", "mark2", "note2"]
 
 
-@contextmanager
-def worker(data_dir: Path, clock: SharedClock, log: Path) -> Iterator[subprocess.Popen[bytes]]:
+def worker(data_dir: Path, clock: SharedClock,
+           log: Path) -> AbstractContextManager[subprocess.Popen[bytes]]:
     """`customerio-mcp worker` on `clock`; stopped (SIGTERM) at the end if still running."""
     env = clean_env(**{CLOCK_VARIABLE: clock.spec(), "CUSTOMERIO_MCP_LOG_LEVEL": "WARNING",
                        "CUSTOMERIO_MCP_CLAIM_LEASE": LEASE_S})
-    with log.open("ab") as out:
-        process = subprocess.Popen([*COMMAND, "worker", "--data-dir", str(data_dir)],
-                                   env=env, stdin=subprocess.DEVNULL, stdout=out, stderr=out)
-    try:
-        yield process
-    finally:
-        if process.poll() is None:
-            process.send_signal(signal.SIGTERM)
-            try:
-                process.wait(10)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
+    return worker_process(["--data-dir", str(data_dir)], env, log)
 
 
 def effects(path: Path, step_id: str) -> int:

@@ -12,8 +12,7 @@ import signal
 import sqlite3
 import subprocess
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import Any
 
@@ -22,7 +21,7 @@ import pytest
 from mcp import Client
 
 from server.runtime import Runtime
-from tests.e2e.support import COMMAND, clean_env, serve_params, structured
+from tests.e2e.support import COMMAND, clean_env, serve_params, structured, worker_process
 from tools.core.clock import CLOCK_VARIABLE, SharedClock
 
 pytestmark = [pytest.mark.anyio, pytest.mark.slow]
@@ -40,22 +39,10 @@ def env_for(clock: SharedClock, **extra: str) -> dict[str, str]:
                         **extra})
 
 
-@contextmanager
-def worker(data_dir: Path, env: dict[str, str], log: Path) -> Iterator[subprocess.Popen[bytes]]:
+def worker(data_dir: Path, env: dict[str, str],
+           log: Path) -> AbstractContextManager[subprocess.Popen[bytes]]:
     """`customerio-mcp worker` in the background; stopped (SIGTERM) at the end."""
-    with log.open("ab") as out:
-        process = subprocess.Popen([*COMMAND, "worker", "--data-dir", str(data_dir)],
-                                   env=env, stdin=subprocess.DEVNULL, stdout=out, stderr=out)
-    try:
-        yield process
-    finally:
-        if process.poll() is None:
-            process.send_signal(signal.SIGTERM)
-            try:
-                process.wait(10)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
+    return worker_process(["--data-dir", str(data_dir)], env, log)
 
 
 def query(path: Path, sql: str, *params: Any) -> list[tuple[Any, ...]]:

@@ -13,7 +13,7 @@ from store import people_repo, segments_repo, templates_repo
 from tools.core.durations import parse_duration
 from tools.core.errors import EngineError, InvalidInput, NotFound
 from tools.core.journeys import interpreter
-from tools.core.journeys.definition import parse_workflow
+from tools.core.journeys.definition import parse_workflow, references
 from tools.core.journeys.diagram import mermaid
 from tools.core.journeys.model import Workflow as WorkflowModel
 from tools.core.journeys.simulate import Simulation as SimulationResult
@@ -199,8 +199,6 @@ def simulation_inputs(conn: sqlite3.Connection, workflow_id: str | None,
         devices = segments_repo.platforms_of(conn, person.pk)
     inputs = SimulationInputs(workflow, {**attributes, **profile}, segments, devices,
                               user_id or str(profile.get("id", "simulated")), split_key=split)
-    from tools.core.journeys.definition import references
-
     for template_id in references(workflow).templates:
         template = templates_repo.get_template(conn, template_id)
         if template is None:
